@@ -1,0 +1,16 @@
+"""kuril-data: a cited open data package on the Soviet/Russian–Japanese peace-treaty question and
+the Kuril Islands dispute, and the toolkit that validates and publishes it."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .package import PackageError
+from .read import Limits
+from .report import Problem, Report
+from .validate import validate
+
+try:
+    __version__ = version("kuril-data")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+__all__ = ["Limits", "PackageError", "Problem", "Report", "__version__", "validate"]

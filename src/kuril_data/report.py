@@ -1,0 +1,156 @@
+"""Problems found in a package, and the report that collects them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+# Every problem code, with what it means. Stable: tools and CI annotations key on these.
+CODES: dict[str, str] = {
+    "descriptor-error": "datapackage.json is not valid JSON or not a valid Data Package",
+    "schema-error": "a Table Schema file is missing, not valid JSON or not a valid Table Schema",
+    "unsafe-path": "a path leaves the package folder, is absolute, a URL or a symbolic link",
+    "file-missing": "a resource's data file does not exist",
+    "file-too-large": "a data file is larger than the configured limit",
+    "empty-file": "a data file is empty or has no header row",
+    "bom": "a data file starts with a byte-order mark",
+    "encoding-error": "a data file is not valid UTF-8",
+    "line-ending": "a data file has CR or CRLF line ends instead of LF",
+    "csv-syntax": "malformed CSV quoting",
+    "cell-too-large": "a cell is larger than the configured limit",
+    "too-many-cells": "a row has more cells than the configured limit",
+    "too-many-rows": "a file has more rows than the configured limit",
+    "header-mismatch": "the header row differs from the schema's field names",
+    "blank-row": "a row with no values",
+    "extra-cell": "a row has more cells than the header",
+    "missing-cell": "a row has fewer cells than the header",
+    "required": "a required cell is empty",
+    "whitespace": "a cell has white space at its start or end",
+    "control-character": "a cell holds a control or invisible character",
+    "not-nfc": "a cell is not in Unicode NFC form",
+    "type-error": "a cell is not of the field's type",
+    "enum": "a cell is not one of the allowed values",
+    "pattern": "a cell does not match the field's pattern",
+    "length": "a cell is shorter or longer than allowed",
+    "range": "a number is below the minimum or above the maximum",
+    "edtf": "a date is not a valid EDTF string",
+    "interval-order": "a date interval ends before it starts",
+    "language-tag": "a language is not a valid BCP 47 tag",
+    "formula-like": "a cell starts like a spreadsheet formula (warning)",
+    "unique": "a value that must be unique is repeated",
+    "primary-key": "a primary key is repeated",
+    "foreign-key": "a link points at a record that does not exist",
+    "exactly-one-of": "a citation must point at exactly one record",
+    "cycle": "self-links (part_of, member_of, in_reply_to, translation_of) loop",
+    "translation-language": "a translation is in the same language as what it translates",
+    "citation-mismatch": "a link row's citation cites none of the records it links",
+    "uncited": "a record has no citation",
+    "language-mismatch": "a quotation's language differs from its source's",
+    "date-order": "dates contradict each other (ratified before signed, reply before original)",
+    "lone-account": "a disagreement has fewer than two accounts",
+    "source-missing": "a source file is not in the --sources folder",
+    "source-checksum": "a source file's SHA-256 differs from the sources table",
+    "locator-range": "a locator points outside its source file",
+    "not-in-source": "a quotation, evidence excerpt or name is not found verbatim in its source",
+    "not-at-locator": "a quotation, evidence excerpt or name is in its source, but not at its locator",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem: a stable kebab-case code, where it is, and a plain-language message."""
+
+    file: str
+    line: int | None
+    field: str | None
+    code: str
+    message: str
+    severity: Severity = "error"
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unknown problem code {self.code!r}")
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def to_text(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        what = f"{self.field}: {self.message}" if self.field else self.message
+        tag = "" if self.severity == "error" else "warning: "
+        return f"{where}: {tag}{what} [{self.code}]"
+
+    def to_github(self) -> str:
+        props = [f"file={_escape_property(self.file)}"]
+        if self.line is not None:
+            props.append(f"line={self.line}")
+        props.append(f"title={_escape_property(self.code)}")
+        what = f"{self.field}: {self.message}" if self.field else self.message
+        return f"::{self.severity} {','.join(props)}::{_escape_data(what)}"
+
+
+def _escape_data(text: str) -> str:
+    # GitHub workflow-command escaping, so a message can never end or forge an annotation.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of validating one package: every problem, in a stable order."""
+
+    problems: tuple[Problem, ...]
+
+    @classmethod
+    def of(cls, problems: Iterable[Problem]) -> Report:
+        return cls(tuple(sorted(set(problems), key=_sort_key)))
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def codes(self) -> list[str]:
+        return [p.code for p in self.problems]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "valid": self.valid,
+            "stats": {"errors": len(self.errors), "warnings": len(self.warnings)},
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    def to_text(self) -> str:
+        lines = [p.to_text() for p in self.problems]
+        if self.valid:
+            lines.append(f"valid ({len(self.warnings)} warning(s))" if self.warnings else "valid")
+        else:
+            lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)")
+        return "\n".join(lines)
+
+    def to_github(self) -> str:
+        return "\n".join(p.to_github() for p in self.problems)
+
+    def render(self, fmt: str) -> str:
+        return {"text": self.to_text, "json": self.to_json, "github": self.to_github}[fmt]()
+
+
+def _sort_key(p: Problem) -> tuple[str, int, str, str, str]:
+    return (p.file, p.line or 0, p.field or "", p.code, p.message)
