@@ -54,6 +54,33 @@ def validate(path: Path, sources: Path | None, fmt: str) -> None:
     sys.exit(0 if report.valid else 1)
 
 
+@cli.command()
+@package_argument
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 naming each file that is not canonical.")
+def fmt(path: Path, check: bool) -> None:
+    """Write every CSV of the package at PATH in canonical form.
+
+    UTF-8 without BOM, LF line ends, minimal RFC 4180 quoting, columns in schema order, rows
+    sorted by primary key, text in Unicode NFC. Values are never changed otherwise or dropped: a
+    file that cannot be rewritten losslessly is refused (exit 1) and left untouched.
+    """
+    from .fmt import format_package
+
+    result = format_package(path, check=check)
+    for problem in result.problems:
+        click.echo(problem.to_text())
+    for f in result.refused:
+        for problem in f.problems:
+            click.echo(f"{problem.to_text()} (not formatted)")
+    for f in result.changed:
+        verb = "would reformat" if check else "reformatted"
+        click.echo(f"{verb} {f.file}: {'; '.join(f.reasons)}")
+    failed = bool(result.problems or result.refused or (check and result.changed))
+    if not failed and not result.changed:
+        click.echo(f"{len(result.files)} file(s) already canonical")
+    sys.exit(1 if failed else 0)
+
+
 def main() -> None:
     """Entry point: no Python traceback ever reaches a user."""
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .package import Package, read_package
@@ -23,6 +24,29 @@ def read_tables(package: Package, limits: Limits = DEFAULT_LIMITS) -> tuple[dict
     return tables, problems
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A package read once and validated: what export, release and load build on."""
+
+    package: Package | None
+    tables: dict[str, Table]
+    report: Report
+
+
+def check(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[str] | None = None,
+          limits: Limits = DEFAULT_LIMITS) -> Checked:
+    """Read and validate the package at `path`; see `validate`."""
+    package, problems = read_package(path)
+    if package is None:
+        return Checked(None, {}, Report.of(problems))
+    tables, read_problems = read_tables(package, limits)
+    problems += read_problems
+    ctx = Context(package, tables, Path(sources) if sources is not None else None)
+    for rule in RULES:
+        problems.extend(rule(ctx))
+    return Checked(package, tables, Report.of(problems))
+
+
 def validate(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[str] | None = None,
              limits: Limits = DEFAULT_LIMITS) -> Report:
     """Validate the package at `path` (a folder or its datapackage.json).
@@ -31,12 +55,4 @@ def validate(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[s
     names are checked verbatim against them and the files' SHA-256 against the sources table.
     Raises PackageError when there is no package at `path` at all.
     """
-    package, problems = read_package(path)
-    if package is None:
-        return Report.of(problems)
-    tables, read_problems = read_tables(package, limits)
-    problems += read_problems
-    ctx = Context(package, tables, Path(sources) if sources is not None else None)
-    for rule in RULES:
-        problems.extend(rule(ctx))
-    return Report.of(problems)
+    return check(path, sources=sources, limits=limits).report
