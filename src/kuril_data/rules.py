@@ -277,22 +277,27 @@ def check_citation_links(ctx: Context) -> Iterator[Problem]:
     citations = ctx.tables.get("citations")
     if citations is None:
         return
-    targets = citations.resource.schema.exactly_one_of
+    schema = citations.resource.schema
+    # The citation column that points at each resource, e.g. "actors" -> "actor_id".
+    column_for = {fk.resource: fk.fields[0] for fk in schema.foreign_keys
+                  if len(fk.fields) == 1 and fk.fields[0] in schema.exactly_one_of}
     by_id = {cid: i for i, cid in enumerate(citations.column("citation_id"))}
     for table in ctx.tables.values():
         if table is citations or "citation_id" not in table.columns:
             continue
-        shared = [n for n in targets if n in table.columns]
-        if not shared:
+        links = [(fk.fields[0], column_for[fk.resource]) for fk in table.resource.schema.foreign_keys
+                 if len(fk.fields) == 1 and fk.resource in column_for and fk.fields[0] in table.columns]
+        if not links:
             continue
         for i, line in enumerate(table.lines):
             cid = table.columns["citation_id"][i]
             j = by_id.get(cid)
             if j is None:
                 continue  # reported as a foreign key
-            if not any(table.columns[n][i] and citations.columns[n][j] == table.columns[n][i] for n in shared):
+            if not any(table.columns[mine][i] and citations.columns[theirs][j] == table.columns[mine][i]
+                       for mine, theirs in links):
                 yield Problem(table.file, line, "citation_id", "citation-mismatch",
-                              f"citation {cid!r} does not cite this row's {' or '.join(shared)}")
+                              f"citation {cid!r} does not cite this row's {' or '.join(m for m, _ in links)}")
 
 
 def check_uncited(ctx: Context) -> Iterator[Problem]:
