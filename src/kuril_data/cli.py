@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from .package import PackageError
 
 FORMATS = ("text", "json", "github")
+
+
+class CouldNotRun(click.ClickException):
+    """The command could not run (no package, unreadable file): exit 2."""
+
+    exit_code = 2
+
+
+@contextmanager
+def could_not_run() -> Iterator[None]:
+    """Turn the library's 'cannot even start' errors into a one-line message and exit 2."""
+    try:
+        yield
+    except PackageError as exc:
+        raise CouldNotRun(str(exc)) from None
+    except OSError as exc:
+        raise CouldNotRun(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
 
 
 def package_argument(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,7 +65,8 @@ def validate(path: Path, sources: Path | None, fmt: str) -> None:
 
     if sources is not None and not sources.is_dir():
         raise click.UsageError(f"--sources: {sources} is not a folder")
-    report = run(path, sources=sources)
+    with could_not_run():
+        report = run(path, sources=sources)
     out = report.render(fmt)
     if out:
         click.echo(out)
@@ -66,7 +85,8 @@ def fmt(path: Path, check: bool) -> None:
     """
     from .fmt import format_package
 
-    result = format_package(path, check=check)
+    with could_not_run():
+        result = format_package(path, check=check)
     for problem in result.problems:
         click.echo(problem.to_text())
     for f in result.refused:
@@ -81,6 +101,95 @@ def fmt(path: Path, check: bool) -> None:
     sys.exit(1 if failed else 0)
 
 
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "markdown")), default="text",
+              show_default=True, help="text for people, json for programs, markdown for a CI summary.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, 0 when there are none (like git diff).")
+def diff(old: str, new: str, fmt: str, exit_code: bool) -> None:
+    """Show what changed from OLD to NEW, record by record, and the version bump it calls for.
+
+    OLD and NEW are each a package folder, a release zip, an inline kuril-data.json, or (when no
+    such path exists) a git revision of the repository here, such as HEAD~1, main or v0.1.0.
+    Records are matched by primary key. Bump: major for removed or retyped fields, changed keys,
+    removed records or tables; minor for added fields, records or tables; patch for corrected
+    values. Exit 0 when the diff was computed (with --exit-code: 1 when there are changes), 2 when
+    a version cannot be read.
+    """
+    from .diff import DiffError, diff_packages
+
+    try:
+        result = diff_packages(old, new)
+    except DiffError as exc:
+        raise CouldNotRun(str(exc)) from None
+    click.echo(result.render(fmt))
+    sys.exit(1 if exit_code and result.changed else 0)
+
+
+def _refused(exc: Exception) -> NoReturn:
+    """Print why the package was refused (its report first, if any) and exit 1."""
+    report = getattr(exc, "report", None)
+    if report is not None:
+        click.echo(report.to_text())
+    click.echo(f"Error: {exc}", err=True)
+    sys.exit(1)
+
+
+@cli.command()
+@package_argument
+@click.option("--format", "formats", type=click.Choice(("parquet", "json", "sqlite", "all")), multiple=True,
+              default=("all",), show_default=True, help="What to write; repeat for several.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder to write into (created if needed).")
+def export(path: Path, formats: tuple[str, ...], out: Path) -> None:
+    """Export the package at PATH to Parquet, a one-file JSON Data Package and/or SQLite.
+
+    Writes parquet/<table>.parquet, kuril-data.json, kuril-data.sqlite (with a Datasette
+    metadata.json) into OUT. The package must validate: otherwise its report is printed and
+    nothing is written (exit 1). A failed export leaves nothing behind (exit 2).
+    """
+    from .export import ExportError, Refused
+    from .export import export as run
+
+    try:
+        with could_not_run():
+            result = run(path, out, formats)
+    except Refused as exc:
+        _refused(exc)
+    except ExportError as exc:
+        raise CouldNotRun(str(exc)) from None
+    for file in result.files:
+        click.echo(f"wrote {file}")
+
+
+@cli.command()
+@package_argument
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True,
+              help="Folder to put the release folder and zip into.")
+def release(path: Path, out: Path) -> None:
+    """Build the release of the package at PATH: OUT/kuril-data-<version>/ and its .zip.
+
+    Validates, exports every format, adds datapackage.json with the data and schemas,
+    CHANGELOG.md and SHA256SUMS, and zips the folder. The version comes from datapackage.json
+    and needs a '## [<version>]' entry in CHANGELOG.md. Two builds of the same commit are
+    byte-identical (the build date is SOURCE_DATE_EPOCH or the last commit date). Exit 1 when
+    the package is refused, 2 when the build could not run; a failed build leaves nothing behind.
+    """
+    from .export import ExportError, Refused
+    from .release import build_release
+
+    try:
+        with could_not_run():
+            folder = build_release(path, out)
+    except Refused as exc:
+        _refused(exc)
+    except ExportError as exc:
+        raise CouldNotRun(str(exc)) from None
+    click.echo(f"built {folder}/")
+    click.echo(f"built {folder.parent / (folder.name + '.zip')}")
+
+
 def main() -> None:
     """Entry point: no Python traceback ever reaches a user."""
     try:
@@ -92,13 +201,7 @@ def main() -> None:
         sys.exit(2)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except PackageError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
-    except OSError as exc:
-        click.echo(f"Error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
-        sys.exit(2)
+        sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: say so plainly, never dump a traceback on a user
         if os.environ.get("KURIL_DATA_DEBUG"):
             raise

@@ -75,7 +75,9 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
 def parse_bytes(table: Table, raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Table:
     f = table.file
     if not raw:
-        return _fail(table, Problem(f, None, None, "empty-file", "the file is empty; it needs at least a header row"))
+        # An empty file is read as a table with no rows, so links into it are still checked.
+        table.problems.append(Problem(f, None, None, "empty-file", "the file is empty; it needs at least a header row"))
+        return table
     if raw.startswith(b"\xef\xbb\xbf"):
         table.problems.append(Problem(f, 1, None, "bom", "the file starts with a byte-order mark (BOM); "
                                       "save as UTF-8 without BOM"))
@@ -136,7 +138,7 @@ def _parse_csv(table: Table, text: str, limits: Limits) -> None:
     finally:
         csv.field_size_limit(old_limit)
     if not rows:
-        _fail(table, Problem(f, None, None, "empty-file", "the file has no header row"))
+        table.problems.append(Problem(f, None, None, "empty-file", "the file has no header row"))
         return
     _split_header(table, rows, lines)
 

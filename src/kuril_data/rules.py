@@ -197,11 +197,11 @@ def check_foreign_keys(ctx: Context) -> Iterator[Problem]:
     for table in ctx.tables.values():
         for fk in table.resource.schema.foreign_keys:
             target = ctx.tables.get(fk.resource)
-            if target is None or not all(f in target.columns for f in fk.reference):
+            if target is None or not all(f in table.columns for f in fk.fields):
                 continue  # an unreadable target is reported on its own
-            if not all(f in table.columns for f in fk.fields):
-                continue
-            known = set(zip(*(target.columns[f] for f in fk.reference), strict=True))
+            if target.num_rows and not all(f in target.columns for f in fk.reference):
+                continue  # the target's header is wrong: reported on its own
+            known = set(zip(*(target.column(f) for f in fk.reference), strict=True))
             cols = [table.columns[f] for f in fk.fields]
             for i, line in enumerate(table.lines):
                 value = tuple(c[i] for c in cols)

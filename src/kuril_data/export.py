@@ -1,0 +1,452 @@
+"""Export a validated package to Parquet, a one-file JSON Data Package and SQLite.
+
+Everything is derived from the Table Schemas through `kuril_data.arrow`: column types, SQL DDL,
+keys, indexes, full-text columns and descriptions. No code path is written per table. Output is
+deterministic (same input and build date, same bytes) and written atomically: it is built in a
+temporary folder beside the destination and moved into place only when every step succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .arrow import arrow_schema, to_arrow
+from .package import Package, Resource, safe_member
+from .report import Report
+from .validate import Checked, check
+
+FORMATS = ("parquet", "json", "sqlite")
+ARTIFACT = "kuril-data"
+PARQUET_DIR = "parquet"
+JSON_FILE = f"{ARTIFACT}.json"
+SQLITE_FILE = f"{ARTIFACT}.sqlite"
+DATASETTE_FILE = "metadata.json"
+OUTPUTS = {"parquet": (PARQUET_DIR,), "json": (JSON_FILE,), "sqlite": (SQLITE_FILE, DATASETTE_FILE)}
+
+# Declared once: string fields with these names are indexed for full-text search (FTS5). The
+# trigram tokenizer finds substrings in any script, Thai included (which has no spaces between words).
+FTS_FIELDS = ("text", "title", "summary")
+FTS_TOKENIZE = "trigram"
+FTS_SUFFIX = "_fts"
+METADATA_TABLE = "_metadata"
+# Source checksums for the metadata table: (resource, file field, checksum field).
+CHECKSUMS = ("sources", "path", "sha256")
+# Convenience views for the common questions. Each is checked against the schema when built.
+VIEWS: dict[str, tuple[str, str]] = {
+    "quotations_with_speakers": (
+        "Every quotation with its speaker's name, its language and the titles of its document, event and source.",
+        """SELECT q.quotation_id, q.text, q.language, q.speaker_id, a.name AS speaker_name,
+       q.date, q.date_earliest, q.date_latest, q.document_id, d.title AS document_title,
+       q.event_id, e.title AS event_title, q.source_id, s.title AS source_title, q.locator,
+       q.translation_of
+FROM quotations AS q
+LEFT JOIN actors AS a ON a.actor_id = q.speaker_id
+LEFT JOIN documents AS d ON d.document_id = q.document_id
+LEFT JOIN events AS e ON e.event_id = q.event_id
+LEFT JOIN sources AS s ON s.source_id = q.source_id""",
+    ),
+    "events_with_actors_and_places": (
+        "Every event with its place, its actors (name and role) and the places it concerns, '; '-separated.",
+        """SELECT e.event_id, e.title, e.kind, e.date, e.date_earliest, e.date_latest, e.summary,
+       e.document_id, e.place_id, p.name AS place_name,
+       (SELECT group_concat(x, '; ') FROM (
+           SELECT a.name || ' (' || ea.role || ')' AS x FROM event_actors AS ea
+           JOIN actors AS a ON a.actor_id = ea.actor_id
+           WHERE ea.event_id = e.event_id ORDER BY a.name, ea.role)) AS actors,
+       (SELECT group_concat(x, '; ') FROM (
+           SELECT pl.name AS x FROM event_places AS ep
+           JOIN places AS pl ON pl.place_id = ep.place_id
+           WHERE ep.event_id = e.event_id ORDER BY pl.name)) AS places
+FROM events AS e
+LEFT JOIN places AS p ON p.place_id = e.place_id""",
+    ),
+}
+SQL_TYPES: dict[pa.DataType, str] = {
+    pa.string(): "TEXT", pa.int64(): "INTEGER", pa.int32(): "INTEGER", pa.float64(): "REAL",
+    pa.bool_(): "INTEGER", pa.date32(): "TEXT",
+}
+
+
+class Refused(Exception):
+    """The package is not fit to export or release (exit 1); `report` holds the problems, if any."""
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class ExportError(Exception):
+    """The export could not run (exit 2), e.g. SOURCE_DATE_EPOCH is not a number."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    out: Path
+    files: tuple[Path, ...]  # the files written, under `out`, sorted
+    version: str
+    report: Report  # the validation report (valid; warnings allowed)
+
+
+def export(path: str | os.PathLike[str], out: str | os.PathLike[str], formats: Iterable[str] = FORMATS, *,
+           version: str | None = None) -> ExportResult:
+    """Validate the package at `path` and write the chosen formats into the folder `out`.
+
+    Raises Refused when the package does not validate; nothing is written then, nor when any
+    step fails. Files of other formats already in `out` are left alone.
+    """
+    chosen = choose_formats(formats)
+    checked = checked_or_refuse(path)
+    package = checked.package
+    assert package is not None
+    out = Path(out)
+    stamp = build_timestamp(package)
+    with staging(out.parent, out.name) as tmp:
+        names = write_exports(checked, tmp, chosen, stamp=stamp, version=version)
+        install(tmp, out, names)
+    files = sorted(p for name in names for p in _walk(out / name))
+    return ExportResult(out, tuple(files), version or package.version, checked.report)
+
+
+def choose_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    chosen = set()
+    for f in formats:
+        if f == "all":
+            chosen.update(FORMATS)
+        elif f in FORMATS:
+            chosen.add(f)
+        else:
+            raise ValueError(f"unknown export format {f!r} (use {', '.join(FORMATS)} or all)")
+    if not chosen:
+        raise ValueError("choose at least one export format")
+    return tuple(f for f in FORMATS if f in chosen)
+
+
+def checked_or_refuse(path: str | os.PathLike[str]) -> Checked:
+    checked = check(path)
+    if checked.package is None or not checked.report.valid:
+        raise Refused("the package does not validate; nothing was written", checked.report)
+    return checked
+
+
+def write_exports(checked: Checked, dest: Path, formats: Collection[str], *, stamp: int,
+                  version: str | None = None) -> list[str]:
+    """Write the chosen formats into the existing folder `dest`; return the top-level names written."""
+    package = checked.package
+    assert package is not None
+    version = version or package.version
+    if "parquet" in formats:
+        write_parquet(checked, dest / PARQUET_DIR, version)
+    if "json" in formats:
+        write_json(checked, dest / JSON_FILE, version)
+    if "sqlite" in formats:
+        write_sqlite(checked, dest / SQLITE_FILE, version, stamp)
+        write_datasette_metadata(package, dest / DATASETTE_FILE, version)
+    return [name for f in FORMATS if f in formats for name in OUTPUTS[f]]
+
+
+# --- Parquet -------------------------------------------------------------------------------------
+
+def write_parquet(checked: Checked, folder: Path, version: str) -> None:
+    """One zstd-compressed file per table, typed from the schema, descriptions in the metadata."""
+    assert checked.package is not None
+    folder.mkdir()
+    for resource in checked.package.resources:
+        table = to_arrow(checked.tables[resource.name], version)
+        fields = [{"name": f.name, "type": str(f.type), "description": _description(f)} for f in table.schema]
+        meta = {**(table.schema.metadata or {}), b"fields": json.dumps(fields, ensure_ascii=False).encode()}
+        pq.write_table(table.replace_schema_metadata(meta), folder / f"{resource.name}.parquet",
+                       compression="zstd", compression_level=9)
+
+
+def _description(field: pa.Field) -> str:
+    return (field.metadata or {}).get(b"description", b"").decode("utf-8")
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+FILE_KEYS = ("path", "format", "mediatype", "encoding", "bytes", "hash", "dialect", "compression")
+
+
+def data_package(checked: Checked, version: str) -> dict[str, Any]:
+    """The package as one Data Package descriptor: every schema and every table inline."""
+    package = checked.package
+    assert package is not None
+    descriptor = {k: v for k, v in package.descriptor.items() if k not in ("profile", "$schema")}
+    descriptor["version"] = version
+    raw_resources = {r["name"]: r for r in package.descriptor["resources"]}
+    resources = []
+    for resource in package.resources:
+        raw = {k: v for k, v in raw_resources[resource.name].items() if k not in FILE_KEYS}
+        raw["schema"] = _raw_schema(package, resource)
+        names = resource.schema.names
+        raw["data"] = [{k: _plain(row[k]) for k in names}
+                       for row in to_arrow(checked.tables[resource.name], version).to_pylist()]
+        resources.append(raw)
+    descriptor["resources"] = resources
+    return descriptor
+
+
+def write_json(checked: Checked, target: Path, version: str) -> None:
+    text = json.dumps(data_package(checked, version), ensure_ascii=False, indent=2)
+    target.write_text(text + "\n", encoding="utf-8", newline="\n")
+
+
+def _raw_schema(package: Package, resource: Resource) -> dict[str, Any]:
+    file, why = safe_member(package.root, resource.schema_path)
+    if file is None:
+        raise ExportError(f"{resource.schema_path}: {why}")
+    raw = json.loads(file.read_text(encoding="utf-8"))
+    return {k: v for k, v in raw.items() if k not in ("profile", "$schema")}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+# --- SQLite --------------------------------------------------------------------------------------
+
+def quote(name: str, known: Collection[str]) -> str:
+    """Quote an SQL identifier, refusing any name that is not in `known` (taken from the schema)."""
+    if name not in known or "\x00" in name:
+        raise ExportError(f"identifier {name!r} is not in the schema")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def fts_fields(resource: Resource) -> list[str]:
+    return [f.name for f in resource.schema.fields if f.type == "string" and f.name in FTS_FIELDS]
+
+
+def write_sqlite(checked: Checked, target: Path, version: str, stamp: int) -> None:
+    """Build the SQLite database: STRICT tables, keys, indexes, FTS5, views and a metadata table."""
+    package = checked.package
+    assert package is not None
+    tables = [r.name for r in package.resources]
+    derived = [*VIEWS, METADATA_TABLE, *(r.name + FTS_SUFFIX for r in package.resources if fts_fields(r))]
+    clash = sorted(set(derived) & set(tables))
+    if clash:
+        raise ExportError(f"resource name(s) {', '.join(clash)} clash with names the SQLite export uses")
+    names = tables + derived
+    db = sqlite3.connect(target, isolation_level=None)
+    try:
+        db.execute("PRAGMA page_size = 4096")
+        db.execute("PRAGMA journal_mode = DELETE")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("BEGIN")
+        for resource in package.resources:
+            for sql in table_ddl(package, resource, version):
+                db.execute(sql)
+        for resource in package.resources:
+            _insert(db, checked, resource, version, names)
+        for sql in _metadata_sql(names):
+            db.execute(sql)
+        db.executemany(f"INSERT INTO {quote(METADATA_TABLE, names)} (key, value) VALUES (?, ?)",
+                       metadata_rows(checked, version, stamp))
+        for view, (_, sql) in VIEWS.items():
+            db.execute(f"CREATE VIEW {quote(view, names)} AS\n{sql}")
+            db.execute(f"SELECT * FROM {quote(view, names)} LIMIT 0")  # fails now if the schema changed
+        db.execute("COMMIT")  # deferred foreign keys are checked here
+        db.execute("VACUUM")
+        # Full-text indexes after VACUUM, which may renumber the rowids they point at.
+        db.execute("BEGIN")
+        for resource in package.resources:
+            cols = fts_fields(resource)
+            if cols:
+                fts = quote(resource.name + FTS_SUFFIX, names)
+                known = resource.schema.names
+                content = "'" + resource.name.replace("'", "''") + "'"
+                db.execute(f"CREATE VIRTUAL TABLE {fts} USING fts5("
+                           f"{', '.join(quote(c, known) for c in cols)}, content={content}, "
+                           f"content_rowid='rowid', tokenize='{FTS_TOKENIZE}')")
+                db.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+                db.execute(f"INSERT INTO {fts} ({fts}) VALUES ('optimize')")
+        db.execute("COMMIT")
+        problems = db.execute("PRAGMA foreign_key_check").fetchall()
+        integrity = db.execute("PRAGMA integrity_check").fetchall()
+        if problems or integrity != [("ok",)]:
+            raise ExportError(f"SQLite checks failed: {problems or integrity}")
+    finally:
+        db.close()
+
+
+def table_ddl(package: Package, resource: Resource, version: str | None = None) -> list[str]:
+    """CREATE TABLE (STRICT, keys declared) plus an index on every foreign key, from the schema."""
+    schema = resource.schema
+    aschema = arrow_schema(resource, version)
+    cols = aschema.names
+    tables = [r.name for r in package.resources]
+    table = quote(resource.name, tables)
+    lines = []
+    for f in aschema:
+        col = f"{quote(f.name, cols)} {SQL_TYPES[f.type]}"
+        if not f.nullable or f.name in schema.primary_key:
+            col += " NOT NULL"
+        if f.type == pa.bool_():
+            col += f" CHECK ({quote(f.name, cols)} IN (0, 1))"
+        lines.append(col)
+    if schema.primary_key:
+        lines.append(f"PRIMARY KEY ({_cols(schema.primary_key, cols)})")
+    sql = []
+    for i, fk in enumerate(schema.foreign_keys):
+        parent = package.resource(fk.resource or resource.name)
+        assert parent is not None  # the package validated
+        lines.append(f"FOREIGN KEY ({_cols(fk.fields, cols)}) REFERENCES {quote(parent.name, tables)} "
+                     f"({_cols(fk.reference, parent.schema.names)}) DEFERRABLE INITIALLY DEFERRED")
+        index = f"{resource.name}__fk{i}__{'_'.join(fk.fields)}"
+        sql.append(f"CREATE INDEX {quote(index, [index])} ON {table} ({_cols(fk.fields, cols)})")
+        if tuple(fk.reference) != parent.schema.primary_key:  # SQLite needs a unique parent key
+            unique = f"{parent.name}__unique__{'_'.join(fk.reference)}"
+            sql.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(unique, [unique])} ON "
+                       f"{quote(parent.name, tables)} ({_cols(fk.reference, parent.schema.names)})")
+    create = f"CREATE TABLE {table} (\n  " + ",\n  ".join(lines) + "\n) STRICT"
+    return [create, *sql]
+
+
+def _cols(names: Iterable[str], known: Collection[str]) -> str:
+    return ", ".join(quote(n, known) for n in names)
+
+
+def _insert(db: sqlite3.Connection, checked: Checked, resource: Resource, version: str, names: list[str]) -> None:
+    table = to_arrow(checked.tables[resource.name], version)
+    cols = table.schema.names
+    sql = (f"INSERT INTO {quote(resource.name, names)} ({_cols(cols, cols)}) "
+           f"VALUES ({', '.join('?' for _ in cols)})")
+    db.executemany(sql, ([_sql_value(row[c]) for c in cols] for row in table.to_pylist()))
+
+
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _metadata_sql(names: list[str]) -> list[str]:
+    return [f"CREATE TABLE {quote(METADATA_TABLE, names)} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) STRICT"]
+
+
+def metadata_rows(checked: Checked, version: str, stamp: int) -> list[tuple[str, str]]:
+    """Version, build date, and the SHA-256 of every source file as the sources table gives it."""
+    package = checked.package
+    assert package is not None
+    rows = [("name", package.name), ("version", version), ("build_date", iso_timestamp(stamp))]
+    table_name, file_field, sum_field = CHECKSUMS
+    table = checked.tables.get(table_name)
+    if table is not None and {file_field, sum_field} <= set(table.columns):
+        pairs = zip(table.column(file_field), table.column(sum_field), strict=True)
+        rows += sorted((f"sha256:{file}", digest) for file, digest in pairs if file and digest)
+    return rows
+
+
+def write_datasette_metadata(package: Package, target: Path, version: str) -> None:
+    """A Datasette metadata.json with table, view and column descriptions from the schemas."""
+    tables: dict[str, Any] = {}
+    for resource in package.resources:
+        aschema = arrow_schema(resource, version)
+        tables[resource.name] = {
+            "description": resource.description or resource.schema.description,
+            "columns": {f.name: _description(f) for f in aschema},
+        }
+    for view, (description, _) in VIEWS.items():
+        tables[view] = {"description": description}
+    tables[METADATA_TABLE] = {"description": "Package name, version, build date and source file checksums."}
+    licenses = package.descriptor.get("licenses") or [{}]
+    meta = {
+        "title": package.descriptor.get("title", package.name),
+        "description": package.descriptor.get("description", ""),
+        "license": licenses[0].get("name", ""),
+        "license_url": licenses[0].get("path", ""),
+        "source_url": package.descriptor.get("homepage", ""),
+        "databases": {ARTIFACT: {"source": f"{package.name} {version}", "tables": tables}},
+    }
+    target.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", newline="\n")
+
+
+# --- build date, staging and atomic install ------------------------------------------------------
+
+def build_timestamp(package: Package) -> int:
+    """SOURCE_DATE_EPOCH, else the last git commit's date, else the newest input file's mtime."""
+    env = os.environ.get("SOURCE_DATE_EPOCH")
+    if env:
+        try:
+            return int(env)
+        except ValueError:
+            raise ExportError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {env!r}") from None
+    try:
+        done = subprocess.run(["git", "-C", str(package.root), "log", "-1", "--format=%ct"], capture_output=True,
+                              text=True, timeout=30, check=False)
+        if done.returncode == 0 and done.stdout.strip().isdigit():
+            return int(done.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    rels = {"datapackage.json"} | {r.path for r in package.resources} | {r.schema_path for r in package.resources}
+    return max(int((package.root / rel).stat().st_mtime) for rel in rels)
+
+
+def iso_timestamp(stamp: int) -> str:
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@contextmanager
+def staging(parent: Path, name: str) -> Iterator[Path]:
+    """A temporary folder inside `parent` (created if needed), removed afterwards whatever happens."""
+    created = not parent.exists()
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created:
+            with suppress(OSError):  # only while empty, i.e. when nothing was installed
+                parent.rmdir()
+
+
+def install(tmp: Path, dest: Path, names: list[str]) -> None:
+    """Move `names` from `tmp` into `dest`, replacing what is there; roll back on any failure."""
+    created = not dest.exists()
+    dest.mkdir(parents=True, exist_ok=True)
+    old = tmp / ".replaced"
+    old.mkdir()
+    done: list[str] = []
+    try:
+        for name in names:
+            target = dest / name
+            done.append(name)
+            if target.exists() or target.is_symlink():
+                os.replace(target, old / name)
+            os.replace(tmp / name, target)
+    except BaseException:
+        for name in reversed(done):
+            target = dest / name
+            if not (tmp / name).exists():
+                _remove(target)
+            if (old / name).exists():
+                os.replace(old / name, target)
+        if created:
+            with suppress(OSError):
+                dest.rmdir()
+        raise
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _walk(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]

@@ -1,0 +1,123 @@
+"""Cut a release: validate, export everything, add the package, changelog and checksums, zip.
+
+`build_release` writes `<out>/kuril-data-<version>/` and `<out>/kuril-data-<version>.zip`.
+Two builds of the same commit give byte-identical files, the zip included: the build date comes
+from SOURCE_DATE_EPOCH or the last commit, files are ordered by name, permissions are fixed and
+no absolute path or host name goes inside. A build that fails leaves the previous release as it
+was and nothing new behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+from .export import (
+    ARTIFACT,
+    FORMATS,
+    Refused,
+    build_timestamp,
+    checked_or_refuse,
+    install,
+    staging,
+    write_exports,
+)
+from .package import DESCRIPTOR, Package, safe_member
+
+CHANGELOG = "CHANGELOG.md"
+CHECKSUMS = "SHA256SUMS"
+VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
+ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip file can hold
+
+
+def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "dist") -> Path:
+    """Build the release of the package at `path` into `out`; return the release folder.
+
+    Raises `kuril_data.export.Refused` when the package does not validate, its version is not
+    usable in a file name, or CHANGELOG.md has no `## [<version>]` entry.
+    """
+    checked = checked_or_refuse(path)
+    package = checked.package
+    assert package is not None
+    version = package.version
+    changelog = changelog_for(package)
+    name = f"{ARTIFACT}-{version}"
+    stamp = build_timestamp(package)
+    out = Path(out)
+    with staging(out, name) as tmp:
+        folder = tmp / name
+        folder.mkdir()
+        write_exports(checked, folder, FORMATS, stamp=stamp)
+        copy_package(package, folder)
+        shutil.copyfile(changelog, folder / CHANGELOG)
+        write_checksums(folder)
+        fix_permissions(folder, stamp)
+        write_zip(folder, tmp / f"{name}.zip", stamp)
+        install(tmp, out, [name, f"{name}.zip"])
+    return out / name
+
+
+def changelog_for(package: Package) -> Path:
+    """The package's CHANGELOG.md, refusing a version without an entry `## [<version>]`."""
+    version = package.version
+    if not VERSION.fullmatch(version):
+        raise Refused(f"version {version!r} in {DESCRIPTOR} cannot name a release "
+                      "(use letters, digits, '.', '+', '-')")
+    path, why = safe_member(package.root, CHANGELOG)
+    if path is None or not path.is_file():
+        raise Refused(f"{CHANGELOG} is missing{f' ({why})' if why else ''}; "
+                      f"add it with a '## [{version}]' entry before releasing")
+    text = path.read_text(encoding="utf-8")
+    if not re.search(rf"^## \[{re.escape(version)}\]", text, re.MULTILINE):
+        raise Refused(f"{CHANGELOG} has no entry for version {version}: add a '## [{version}]' section "
+                      f"(the version comes from {DESCRIPTOR})")
+    return path
+
+
+def copy_package(package: Package, folder: Path) -> None:
+    """Copy the descriptor and every data and schema file it names, so the folder is a Data Package."""
+    rels = {DESCRIPTOR} | {r.path for r in package.resources} | {r.schema_path for r in package.resources}
+    for rel in sorted(rels):
+        source, why = safe_member(package.root, rel)
+        if source is None:
+            raise ValueError(f"{rel}: {why}")  # read_package refused it already; never reached
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def files_of(folder: Path) -> list[str]:
+    """Every file under `folder` as a POSIX path relative to it, sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def write_checksums(folder: Path) -> None:
+    """SHA256SUMS in the `sha256sum -c` format, over every other file of the release."""
+    lines = [f"{hashlib.sha256((folder / rel).read_bytes()).hexdigest()}  {rel}\n"
+             for rel in files_of(folder) if rel != CHECKSUMS]
+    (folder / CHECKSUMS).write_text("".join(lines), encoding="utf-8", newline="\n")
+
+
+def fix_permissions(folder: Path, stamp: int) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+        os.utime(path, (stamp, stamp))
+    folder.chmod(0o755)
+    os.utime(folder, (stamp, stamp))
+
+
+def write_zip(folder: Path, target: Path, stamp: int) -> None:
+    """Zip `folder` under its own name, with fixed timestamps, permissions and order."""
+    date_time = time.gmtime(max(stamp, ZIP_EPOCH))[:6]
+    with zipfile.ZipFile(target, "w") as zf:
+        for rel in files_of(folder):
+            info = zipfile.ZipInfo(f"{folder.name}/{rel}", date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, so the permissions below are read
+            info.external_attr = 0o100644 << 16
+            zf.writestr(info, (folder / rel).read_bytes(), compresslevel=9)

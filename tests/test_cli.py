@@ -1,0 +1,103 @@
+"""The command line: output formats, exit codes, and no traceback for any input."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kuril_data import validate
+from kuril_data.cli import cli
+
+from .conftest import FIXTURE_SOURCES, INVALID, build_package
+
+
+def _broken(tmp_path: Path, case: str) -> Path:
+    pkg = tmp_path / case
+    pkg.mkdir()
+    return build_package(pkg, INVALID / case)
+
+
+def test_validate_clean_exits_zero(valid_package: Path) -> None:
+    """A clean package prints 'valid' and exits 0."""
+    result = CliRunner().invoke(cli, ["validate", str(valid_package), "--sources", str(FIXTURE_SOURCES)])
+    assert result.exit_code == 0
+    assert result.output == "valid\n"
+
+
+def test_validate_text_names_file_line_field_and_reason(tmp_path: Path) -> None:
+    """Text output is one problem per line: file:line: field: reason [code]."""
+    pkg = _broken(tmp_path, "edtf")
+    result = CliRunner().invoke(cli, ["validate", str(pkg)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        'data/events.csv:3: date: "1956-02-30" is not a valid EDTF date '
+        "(use e.g. 1956, 1956-10, 1956-10-19, 1955-06-03/1955-09, 1956-08?) [edtf]")
+    assert result.output.splitlines()[-1] == "1 error(s), 0 warning(s)"
+
+
+def test_validate_json_equals_library_report(tmp_path: Path) -> None:
+    """--format json prints exactly Report.to_dict() of the library call."""
+    pkg = _broken(tmp_path, "foreign-key")
+    result = CliRunner().invoke(cli, ["validate", str(pkg), "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output) == validate(pkg).to_dict()
+
+
+ANNOTATION = re.compile(r"^::(error|warning) file=[^,]+(,line=\d+)?,title=[^:,]+::.+$")
+
+
+def test_validate_github_annotations(tmp_path: Path) -> None:
+    """--format github prints one workflow annotation per problem."""
+    pkg = _broken(tmp_path, "not-nfc")
+    result = CliRunner().invoke(cli, ["validate", str(pkg), "--format", "github"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines and all(ANNOTATION.match(line) for line in lines), lines
+    assert lines[0].startswith("::error file=data/places.csv,line=4,title=not-nfc::description: ")
+
+
+def test_validate_datapackage_json_path(valid_package: Path) -> None:
+    """PATH may be the descriptor itself."""
+    result = CliRunner().invoke(cli, ["validate", str(valid_package / "datapackage.json")])
+    assert result.exit_code == 0
+
+
+def test_missing_package_exits_two(tmp_path: Path) -> None:
+    """No package at PATH is 'could not run': exit 2 with a one-line error."""
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: no datapackage.json at {tmp_path / 'nowhere'}"
+
+
+def test_missing_sources_folder_exits_two(valid_package: Path) -> None:
+    """--sources must be a folder; otherwise exit 2."""
+    result = CliRunner().invoke(cli, ["validate", str(valid_package), "--sources", str(valid_package / "x")])
+    assert result.exit_code == 2
+    assert "--sources" in result.output
+
+
+def test_unknown_option_exits_two() -> None:
+    """Bad arguments are a usage error: exit 2."""
+    result = CliRunner().invoke(cli, ["validate", "--colour"])
+    assert result.exit_code == 2
+
+
+def test_real_process_never_prints_a_traceback(tmp_path: Path) -> None:
+    """The installed entry point turns every failure into a message, never a traceback."""
+    pkg = _broken(tmp_path, "descriptor-error")
+    proc = subprocess.run([sys.executable, "-m", "kuril_data", "validate", str(pkg)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert proc.stdout.startswith("datapackage.json:2: invalid JSON")
+
+
+def test_every_command_is_documented() -> None:
+    """Every command has help text."""
+    for name, command in cli.commands.items():
+        assert command.help and len(command.help) > 40, name

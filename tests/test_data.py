@@ -1,0 +1,117 @@
+"""The repository's own package: valid against its schemas and sources, and covering the seeds."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from kuril_data import validate
+
+from .conftest import ROOT, seeds_or_skip
+
+
+def _rows(table: str) -> list[dict[str, str]]:
+    with (ROOT / "data" / f"{table}.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_package_validates_clean_against_the_seeds() -> None:
+    """Every quotation, evidence excerpt and name is verbatim in the seeds; no problem at all."""
+    report = validate(ROOT, sources=seeds_or_skip())
+    assert report.problems == (), report.to_text()
+
+
+def test_package_validates_clean_without_sources() -> None:
+    """A user's clone (no seeds next to it) validates clean too."""
+    report = validate(ROOT)
+    assert report.problems == (), report.to_text()
+
+
+def test_frictionless_validates_the_package() -> None:
+    """The reference implementation accepts datapackage.json and every table."""
+    from frictionless import Package
+
+    report = Package(str(ROOT / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:20]
+
+
+def test_source_checksums_match_the_seed_files() -> None:
+    """The sources table records the SHA-256 of each seed file."""
+    import hashlib
+
+    seeds = seeds_or_skip()
+    for row in _rows("sources"):
+        assert hashlib.sha256((seeds / row["path"]).read_bytes()).hexdigest() == row["sha256"]
+
+
+def test_coverage_counts() -> None:
+    """The dataset covers the seeds in depth: events, documents, quotations in three languages."""
+    assert len(_rows("events")) > 50
+    assert len(_rows("documents")) >= 33
+    languages = Counter(r["language"] for r in _rows("quotations"))
+    assert languages["en"] > 45
+    assert languages["pl"] >= 0.75 * languages["en"] and languages["th"] >= 0.75 * languages["en"]
+    assert {r["source_id"] for r in _rows("sources")} == {"article-en", "article-pl", "article-th", "compendium-v"}
+
+
+def test_every_polish_and_thai_quotation_translates_an_english_one() -> None:
+    """Translations link to an English quotation of the same passage."""
+    quotes = {r["quotation_id"]: r for r in _rows("quotations")}
+    for q in quotes.values():
+        if q["language"] in ("pl", "th"):
+            assert quotes[q["translation_of"]]["language"] == "en", q["quotation_id"]
+
+
+@pytest.mark.parametrize(("event_id", "date"), [
+    ("joint-declaration-signing-1956-10-19", "1956-10-19"),
+    ("london-talks-opening-1955-06-03", "1955-06-03"),
+    ("soviet-memorandum-dispatch-1960-01-27", "1960-01-27"),
+    ("hatoyama-letter-dispatch-1956-09-11", "1956-09-11"),
+    ("putin-statement-2005-09-27", "2005-09-27"),
+    ("peace-treaty-negotiations-1973", "1973"),
+])
+def test_key_dates_present(event_id: str, date: str) -> None:
+    """Key events carry the date exactly as precise as the sources give it."""
+    events = {r["event_id"]: r for r in _rows("events")}
+    assert events[event_id]["date"] == date
+
+
+def test_ratification_date_disagreement_keeps_every_account() -> None:
+    """The compendium's December 7 and the article's December 8 are both kept, each cited."""
+    accounts = [r for r in _rows("disagreement_accounts")
+                if r["disagreement_id"] == "joint-declaration-ratification-date"]
+    citations = {r["citation_id"]: r for r in _rows("citations")}
+    sources = {citations[a["citation_id"]]["source_id"] for a in accounts}
+    assert {"compendium-v", "article-en"} <= sources
+
+
+def test_places_part_of_kurils() -> None:
+    """The southern islands are recorded with their part-of links as the sources state them."""
+    places = {r["place_id"]: r for r in _rows("places")}
+    for island in ("habomai", "shikotan", "kunashir", "iturup"):
+        assert island in places
+
+
+def test_article_judgements_are_attributed_quotations() -> None:
+    """The article's own judgements are stored as quotations of its (unnamed) author."""
+    author = [r for r in _rows("quotations") if r["speaker_id"] == "article-author" and r["language"] == "en"]
+    assert len(author) >= 10
+    assert any("blackmail" in r["text"] or "arrogantly" in r["text"] for r in _rows("quotations"))
+
+
+def test_csvs_are_canonical() -> None:
+    """Every data file is already in canonical form (kuril-data fmt --check passes)."""
+    from kuril_data.fmt import format_package
+
+    result = format_package(ROOT, check=True)
+    assert not result.changed and not result.refused and not result.problems
+
+
+def test_readme_names_every_table() -> None:
+    """The README's data model lists every table of the package."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for path in sorted((ROOT / "schemas").glob("*.json")):
+        assert f"`{Path(path).stem}`" in readme, path.stem

@@ -1,0 +1,288 @@
+"""Release: the bundle's contents, byte-for-byte reproducibility, refusals, atomicity and the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import stat
+import zipfile
+from pathlib import Path
+
+import frictionless
+import pytest
+from click.testing import CliRunner
+
+from kuril_data import export as export_module
+from kuril_data import release as release_module
+from kuril_data.cli import cli
+from kuril_data.export import Refused
+from kuril_data.release import build_release
+from kuril_data.validate import validate
+
+from .conftest import INVALID, build_package
+from .test_export import typed_package
+
+NAME = "kuril-data-0.1.0"
+CHANGELOG = "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-01-01\n\n### Added\n- Everything.\n"
+
+
+def releasable(dest: Path, changelog: str = CHANGELOG) -> Path:
+    """A valid package folder with a CHANGELOG.md that has an entry for its version."""
+    typed_package(dest)
+    (dest / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
+    return dest
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` by relative path, with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def epoch(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return 1700000000
+
+
+def test_release_layout(tmp_path: Path, epoch: int) -> None:
+    """The release folder holds the package, every export, the changelog and checksums; the zip sits beside it."""
+    pkg = releasable(tmp_path / "pkg")
+    folder = build_release(pkg, tmp_path / "dist")
+    assert folder == tmp_path / "dist" / NAME
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [NAME, f"{NAME}.zip"]
+    files = set(tree(folder))
+    assert {"datapackage.json", "CHANGELOG.md", "SHA256SUMS", "kuril-data.json", "kuril-data.sqlite",
+            "metadata.json", "parquet/events.parquet", "data/events.csv", "schemas/events.json",
+            "data/measures.csv", "parquet/measures.parquet"} <= files
+    assert (folder / "CHANGELOG.md").read_text(encoding="utf-8") == CHANGELOG
+    assert (folder / "data" / "quotations.csv").read_bytes() == (pkg / "data" / "quotations.csv").read_bytes()
+
+
+def test_release_folder_is_a_valid_data_package(tmp_path: Path, epoch: int) -> None:
+    """The release's datapackage.json and kuril-data.json pass frictionless and our own validator."""
+    folder = build_release(releasable(tmp_path / "pkg"), tmp_path / "dist")
+    assert validate(folder).valid
+    for path in (folder / "datapackage.json", folder / "kuril-data.json"):
+        report = frictionless.validate(str(path))
+        assert report.valid, report.flatten(["type", "note"])
+
+
+def test_checksums_cover_every_file(tmp_path: Path, epoch: int) -> None:
+    """SHA256SUMS lists every other file of the release with its SHA-256, in sha256sum format."""
+    folder = build_release(releasable(tmp_path / "pkg"), tmp_path / "dist")
+    files = tree(folder)
+    lines = files.pop("SHA256SUMS").decode().splitlines()
+    assert lines == [f"{hashlib.sha256(data).hexdigest()}  {rel}" for rel, data in sorted(files.items())]
+
+
+def test_zip_matches_folder_with_fixed_metadata(tmp_path: Path, epoch: int) -> None:
+    """The zip holds the folder's files under its name, sorted, with fixed dates and permissions."""
+    folder = build_release(releasable(tmp_path / "pkg"), tmp_path / "dist")
+    with zipfile.ZipFile(tmp_path / "dist" / f"{NAME}.zip") as zf:
+        infos = zf.infolist()
+        assert [i.filename for i in infos] == [f"{NAME}/{rel}" for rel in sorted(tree(folder))]
+        for info in infos:
+            assert info.date_time == (2023, 11, 14, 22, 13, 20)
+            assert stat.S_IMODE(info.external_attr >> 16) == 0o644
+            assert zf.read(info) == (folder / info.filename.split("/", 1)[1]).read_bytes()
+    assert all(stat.S_IMODE(p.stat().st_mode) == (0o755 if p.is_dir() else 0o644)
+               for p in [folder, *folder.rglob("*")])
+
+
+def test_nothing_host_specific_inside(tmp_path: Path, epoch: int) -> None:
+    """No absolute path of the build machine appears in any released file."""
+    pkg = releasable(tmp_path / "pkg")
+    folder = build_release(pkg, tmp_path / "dist")
+    for rel, data in tree(folder).items():
+        assert str(tmp_path).encode() not in data, rel
+    assert str(tmp_path).encode() not in (tmp_path / "dist" / f"{NAME}.zip").read_bytes()
+
+
+@pytest.mark.parametrize("fixed_epoch", [True, False], ids=["SOURCE_DATE_EPOCH", "fallback-date"])
+def test_two_builds_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixed_epoch: bool) -> None:
+    """Two builds into different folders give identical bytes for every file and for the zip."""
+    if fixed_epoch:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    else:
+        monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    pkg = releasable(tmp_path / "pkg")
+    a = build_release(pkg, tmp_path / "a")
+    b = build_release(pkg, tmp_path / "b")
+    assert tree(a) == tree(b)
+    assert (tmp_path / "a" / f"{NAME}.zip").read_bytes() == (tmp_path / "b" / f"{NAME}.zip").read_bytes()
+
+
+def test_copies_in_different_places_build_identically(tmp_path: Path, epoch: int) -> None:
+    """The same package checked out in two places builds to the same bytes (nothing depends on the path)."""
+    a = build_release(releasable(tmp_path / "one" / "pkg"), tmp_path / "one" / "dist")
+    b = build_release(releasable(tmp_path / "two" / "elsewhere"), tmp_path / "two" / "out")
+    assert tree(a) == tree(b)
+    assert (a.parent / f"{NAME}.zip").read_bytes() == (b.parent / f"{NAME}.zip").read_bytes()
+
+
+def test_build_date_comes_from_source_date_epoch(tmp_path: Path, epoch: int) -> None:
+    """The SQLite metadata's build date is SOURCE_DATE_EPOCH."""
+    folder = build_release(releasable(tmp_path / "pkg"), tmp_path / "dist")
+    meta = dict(sqlite3.connect(folder / "kuril-data.sqlite").execute("SELECT key, value FROM _metadata"))
+    assert meta["build_date"] == "2023-11-14T22:13:20Z"
+    assert meta["version"] == "0.1.0"
+
+
+def test_missing_changelog_entry_is_refused(tmp_path: Path, epoch: int) -> None:
+    """A CHANGELOG.md without a '## [<version>]' entry is refused and nothing is written."""
+    pkg = releasable(tmp_path / "pkg", changelog="# Changelog\n\n## [Unreleased]\n\n## [0.0.9]\n")
+    with pytest.raises(Refused, match=r"no entry for version 0\.1\.0: add a '## \[0\.1\.0\]' section"):
+        build_release(pkg, tmp_path / "dist")
+    assert not (tmp_path / "dist").exists()
+
+
+def test_missing_changelog_is_refused(tmp_path: Path, epoch: int) -> None:
+    """A package without CHANGELOG.md is refused."""
+    pkg = releasable(tmp_path / "pkg")
+    (pkg / "CHANGELOG.md").unlink()
+    with pytest.raises(Refused, match=r"CHANGELOG\.md is missing"):
+        build_release(pkg, tmp_path / "dist")
+
+
+def test_unsafe_version_is_refused(tmp_path: Path, epoch: int) -> None:
+    """A version that could not name a file safely (e.g. '../x') is refused."""
+    pkg = releasable(tmp_path / "pkg", changelog="## [../x]\n")
+    descriptor = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["version"] = "../x"
+    (pkg / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    with pytest.raises(Refused, match="cannot name a release"):
+        build_release(pkg, tmp_path / "dist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
+
+
+def test_invalid_package_is_refused(tmp_path: Path, epoch: int) -> None:
+    """A package that does not validate is refused with its report."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    build_package(pkg, INVALID / "primary-key")
+    (pkg / "CHANGELOG.md").write_text(CHANGELOG, encoding="utf-8")
+    with pytest.raises(Refused) as info:
+        build_release(pkg, tmp_path / "dist")
+    assert info.value.report is not None and "primary-key" in info.value.report.codes()
+    assert not (tmp_path / "dist").exists()
+
+
+RELEASE_STEPS = [(release_module, name) for name in
+                 ("write_exports", "copy_package", "write_checksums", "fix_permissions", "write_zip", "install")]
+EXPORT_STEPS = [(export_module, name) for name in ("write_parquet", "write_json", "write_sqlite",
+                                                   "write_datasette_metadata")]
+
+
+@pytest.mark.parametrize(("module", "step"), RELEASE_STEPS + EXPORT_STEPS, ids=lambda x: getattr(x, "__name__", x))
+def test_failure_at_any_step_keeps_previous_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, epoch: int,
+                                                    module: object, step: str) -> None:
+    """A failure at any step leaves the previous release intact and nothing new behind."""
+    pkg = releasable(tmp_path / "pkg")
+    dist = tmp_path / "dist"
+    build_release(pkg, dist)
+    (pkg / "data" / "measures.csv").write_text(
+        (pkg / "data" / "measures.csv").read_text(encoding="utf-8").replace("Zażółć", "Zażółć!"), encoding="utf-8")
+    before = tree(dist)
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"injected failure in {step}")
+
+    monkeypatch.setattr(module, step, boom)
+    with pytest.raises(RuntimeError, match="injected"):
+        build_release(pkg, dist)
+    assert tree(dist) == before
+    assert sorted(p.name for p in dist.iterdir()) == [NAME, f"{NAME}.zip"]
+
+
+@pytest.mark.parametrize("step", ["write_exports", "write_zip"])
+def test_failed_first_release_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, epoch: int,
+                                             step: str) -> None:
+    """A failed first release creates no dist folder at all."""
+    pkg = releasable(tmp_path / "pkg")
+    monkeypatch.setattr(release_module, step, lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        build_release(pkg, tmp_path / "dist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
+
+
+def test_failure_while_swapping_in_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
+    """If the zip cannot be moved into place after the folder was, the old folder and zip come back."""
+    pkg = releasable(tmp_path / "pkg")
+    dist = tmp_path / "dist"
+    build_release(pkg, dist)
+    before = tree(dist)
+    real = export_module.os.replace
+    failed = []
+
+    def flaky(src: object, dst: object) -> None:
+        if str(dst).endswith(".zip") and ".partial" in str(src) and not failed:
+            failed.append(dst)
+            raise OSError("disk full")
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(export_module.os, "replace", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        build_release(pkg, dist)
+    monkeypatch.undo()
+    assert tree(dist) == before
+    assert sorted(p.name for p in dist.iterdir()) == [NAME, f"{NAME}.zip"]
+
+
+def test_new_release_replaces_previous(tmp_path: Path, epoch: int) -> None:
+    """Building again replaces the previous release of the same version completely."""
+    pkg = releasable(tmp_path / "pkg")
+    dist = tmp_path / "dist"
+    folder = build_release(pkg, dist)
+    (folder / "stray.txt").write_text("left over")
+    build_release(pkg, dist)
+    assert not (folder / "stray.txt").exists()
+    assert sorted(p.name for p in dist.iterdir()) == [NAME, f"{NAME}.zip"]
+
+
+# --- CLI -----------------------------------------------------------------------------------------
+
+def test_cli_release(tmp_path: Path, epoch: int) -> None:
+    """`kuril-data release --out DIR PATH` builds the folder and zip and exits 0."""
+    pkg = releasable(tmp_path / "pkg")
+    result = CliRunner().invoke(cli, ["release", "--out", str(tmp_path / "dist"), str(pkg)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"built {tmp_path / 'dist' / NAME}/\nbuilt {tmp_path / 'dist' / NAME}.zip\n"
+
+
+def test_cli_release_default_out_is_dist(tmp_path: Path, epoch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --out the release goes to ./dist."""
+    pkg = releasable(tmp_path / "pkg")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["release", str(pkg)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "dist" / f"{NAME}.zip").is_file()
+
+
+def test_cli_release_refuses_without_changelog_entry(tmp_path: Path, epoch: int) -> None:
+    """No changelog entry for the version: a clear message and exit 1."""
+    pkg = releasable(tmp_path / "pkg", changelog="## [Unreleased]\n")
+    result = CliRunner().invoke(cli, ["release", "--out", str(tmp_path / "dist"), str(pkg)])
+    assert result.exit_code == 1
+    assert "Error: CHANGELOG.md has no entry for version 0.1.0" in result.output
+    assert not (tmp_path / "dist").exists()
+
+
+def test_cli_release_refuses_invalid_package(tmp_path: Path, epoch: int) -> None:
+    """An invalid package: its report is printed, exit 1."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    build_package(pkg, INVALID / "edtf")
+    shutil.copy(Path(__file__).resolve().parent.parent / "CHANGELOG.md", pkg / "CHANGELOG.md")
+    result = CliRunner().invoke(cli, ["release", "--out", str(tmp_path / "dist"), str(pkg)])
+    assert result.exit_code == 1
+    assert "[edtf]" in result.output
+    assert not (tmp_path / "dist").exists()
+
+
+def test_cli_release_no_package_exit_2(tmp_path: Path) -> None:
+    """No package at PATH: a one-line error and exit 2."""
+    result = CliRunner().invoke(cli, ["release", "--out", str(tmp_path / "dist"), str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no datapackage.json" in result.output
