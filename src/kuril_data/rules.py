@@ -210,7 +210,7 @@ def check_foreign_keys(ctx: Context) -> Iterator[Problem]:
                 if value not in known:
                     shown = "/".join(value)
                     yield Problem(table.file, line, ",".join(fk.fields), "foreign-key",
-                                  f'"{shown}" is not a {"/".join(fk.reference)} in {fk.resource}')
+                                  f'"{shown}" is not found in {fk.resource} ({"/".join(fk.reference)})')
 
 
 def check_exactly_one_of(ctx: Context) -> Iterator[Problem]:
