@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from .package import PackageError
+from .read import Limits
 
 FORMATS = ("text", "json", "github")
 
@@ -42,6 +43,31 @@ def format_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="text for people, json for programs, github for workflow annotations.")(f)
 
 
+def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--max-* options that cap what a hostile file can cost; they arrive as one `limits` argument."""
+    from .read import DEFAULT_LIMITS
+
+    options = [
+        ("--max-file-bytes", "max_file_bytes", "Largest data file read, in bytes."),
+        ("--max-cell-bytes", "max_cell_bytes", "Largest cell, in characters."),
+        ("--max-cells-per-row", "max_cells_per_row", "Most cells in one row."),
+        ("--max-rows", "max_rows", "Most rows in one file."),
+    ]
+    for flag, name, help_text in reversed(options):
+        f = click.option(flag, name, type=click.IntRange(min=1), default=getattr(DEFAULT_LIMITS, name),
+                         show_default=True, help=help_text)(f)
+
+    def wrapper(**kwargs: Any) -> Any:
+        from .read import Limits
+
+        kwargs["limits"] = Limits(**{name: kwargs.pop(name) for _, name, _ in options})
+        return f(**kwargs)
+
+    wrapper.__name__, wrapper.__doc__ = f.__name__, f.__doc__
+    wrapper.__click_params__ = f.__click_params__  # type: ignore[attr-defined]
+    return wrapper
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kuril-data")
 def cli() -> None:
@@ -53,7 +79,8 @@ def cli() -> None:
 @click.option("--sources", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of source text files: check quotations, evidence and names verbatim against them.")
 @format_option
-def validate(path: Path, sources: Path | None, fmt: str) -> None:
+@limits_options
+def validate(path: Path, sources: Path | None, fmt: str, limits: Limits) -> None:
     """Check the package at PATH (a folder or its datapackage.json).
 
     Checks the descriptor and schemas, every CSV (encoding, dialect, header, types and
@@ -66,7 +93,7 @@ def validate(path: Path, sources: Path | None, fmt: str) -> None:
     if sources is not None and not sources.is_dir():
         raise click.UsageError(f"--sources: {sources} is not a folder")
     with could_not_run():
-        report = run(path, sources=sources)
+        report = run(path, sources=sources, limits=limits)
     out = report.render(fmt)
     if out:
         click.echo(out)
@@ -76,7 +103,8 @@ def validate(path: Path, sources: Path | None, fmt: str) -> None:
 @cli.command()
 @package_argument
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 naming each file that is not canonical.")
-def fmt(path: Path, check: bool) -> None:
+@limits_options
+def fmt(path: Path, check: bool, limits: Limits) -> None:
     """Write every CSV of the package at PATH in canonical form.
 
     UTF-8 without BOM, LF line ends, minimal RFC 4180 quoting, columns in schema order, rows
@@ -86,7 +114,7 @@ def fmt(path: Path, check: bool) -> None:
     from .fmt import format_package
 
     with could_not_run():
-        result = format_package(path, check=check)
+        result = format_package(path, check=check, limits=limits)
     for problem in result.problems:
         click.echo(problem.to_text())
     for f in result.refused:

@@ -230,6 +230,9 @@ def _read_resource(root: Path, rel_desc: str, i: int, raw: Any, seen: set[str]
     if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_][a-z0-9_.-]*", name):
         return None, [Problem(rel_desc, None, where, "descriptor-error",
                               f"resource name {name!r} must be lowercase letters, digits, '_', '.', '-'")]
+    if name.startswith("sqlite_"):
+        return None, [Problem(rel_desc, None, where, "descriptor-error",
+                              f"resource name {name!r} starts with 'sqlite_', which SQLite reserves")]
     if name in seen:
         return None, [Problem(rel_desc, None, where, "descriptor-error", f"resource name {name!r} is used twice")]
     path = raw.get("path")

@@ -64,7 +64,8 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
     table = Table(resource, resource.path)
     path = package.file(resource)
     if not path.is_file():
-        return _fail(table, Problem(table.file, None, None, "file-missing", "the data file does not exist"))
+        why = "is not a regular file" if path.exists() else "does not exist"
+        return _fail(table, Problem(table.file, None, None, "file-missing", f"the data file {why}"))
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         return _fail(table, Problem(table.file, None, None, "file-too-large",
@@ -127,14 +128,18 @@ def _parse_csv(table: Table, text: str, limits: Limits) -> None:
             if len(row) > limits.max_cells_per_row:
                 table.problems.append(Problem(f, start, None, "too-many-cells",
                                               f"row has {len(row)} cells; the limit is {limits.max_cells_per_row}"))
+                if not rows:  # the header itself: nothing after it can be matched to columns
+                    table.readable = False
+                    return
                 row = row[: limits.max_cells_per_row]
             rows.append(row)
             lines.append(start)
             start = reader.line_num + 1
-            if len(rows) > limits.max_rows + 1:
-                table.problems.append(Problem(f, start, None, "too-many-rows",
-                                              f"more than {limits.max_rows} rows; the rest is not read"))
-                break
+            if len(rows) > limits.max_rows + 1:  # + 1 for the header
+                table.problems.append(Problem(f, lines[-1], None, "too-many-rows",
+                                              f"more than {limits.max_rows} rows; the file is not checked further"))
+                table.readable = False
+                return
     finally:
         csv.field_size_limit(old_limit)
     if not rows:
@@ -150,7 +155,7 @@ def _csv_problem(f: str, start: int, now: int, msg: str, limits: Limits) -> Prob
     if "unexpected end of data" in msg:
         return Problem(f, start, None, "csv-syntax",
                        "a quoted cell starting on this line is never closed (unbalanced quote)")
-    if "'\"' expected after '\"'" in msg or "delimiter" in msg:
+    if "expected after '\"'" in msg:
         return Problem(f, now, None, "csv-syntax",
                        "stray quote inside a quoted cell; double a quote inside quotes (\"\")")
     return Problem(f, now, None, "csv-syntax", f"malformed CSV: {msg}")
@@ -180,7 +185,7 @@ def _split_header(table: Table, rows: list[list[str]], lines: list[int]) -> None
             missing = header[len(row):]
             table.problems.append(Problem(f, line, missing[0] if len(missing) == 1 else None, "missing-cell",
                                           f"row has {len(row)} cells, the header has {width} "
-                                          f"(missing: {', '.join(missing)})"))
+                                          f"(missing: {_some(missing)})"))
             row = row + [""] * (width - len(row))
         keep.append(row)
         keep_lines.append(line)
@@ -189,17 +194,25 @@ def _split_header(table: Table, rows: list[list[str]], lines: list[int]) -> None
     table.columns = {name: list(cols[index[name]]) for name in expected if name in index}
 
 
+def _some(names: list[str], limit: int = 5) -> str:
+    """A few names for a message; a hostile header may have thousands."""
+    shown = ", ".join(repr(n[:40]) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def _header_message(header: list[str], expected: list[str]) -> str:
-    missing = [n for n in expected if n not in header]
-    extra = [n for n in header if n not in expected]
-    dupes = sorted({n for n in header if header.count(n) > 1})
+    wanted, present = set(expected), set(header)
+    missing = [n for n in expected if n not in present]
+    extra = [n for n in header if n not in wanted]
+    seen: set[str] = set()
+    dupes = sorted({n for n in header if n in seen or seen.add(n)})
     parts = []
     if missing:
-        parts.append(f"missing column(s) {', '.join(missing)}")
+        parts.append(f"missing column(s) {_some(missing)}")
     if extra:
-        parts.append(f"unknown column(s) {', '.join(repr(n) for n in extra)}")
+        parts.append(f"unknown column(s) {_some(extra)}")
     if dupes:
-        parts.append(f"duplicate column(s) {', '.join(dupes)}")
+        parts.append(f"duplicate column(s) {_some(dupes)}")
     if not parts:
         parts.append("columns are out of order")
     return "header does not match the schema: " + "; ".join(parts) + f" (expected: {','.join(expected)})"
