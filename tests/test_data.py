@@ -115,3 +115,24 @@ def test_readme_names_every_table() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for path in sorted((ROOT / "schemas").glob("*.json")):
         assert f"`{Path(path).stem}`" in readme, path.stem
+
+
+def test_readme_counts_match_the_data() -> None:
+    """The coverage table in the README states the real row counts."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = dict(re.findall(r"^\| `([a-z_]+)` \| (\d+) \|$", readme, flags=re.M))
+    assert stated, "no coverage table in README"
+    for table, count in stated.items():
+        assert int(count) == len(_rows(table)), table
+
+
+def test_readme_describes_every_disagreement() -> None:
+    """Every disagreement has a data note in the README, and no note is stale."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Where the sources disagree"):readme.index("## Validate")]
+    listed = set(re.findall(r"^- `([a-z0-9-]+)`:", section, flags=re.M))
+    assert listed == {r["disagreement_id"] for r in _rows("disagreements")}

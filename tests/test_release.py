@@ -286,3 +286,45 @@ def test_cli_release_no_package_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["release", "--out", str(tmp_path / "dist"), str(tmp_path)])
     assert result.exit_code == 2
     assert "no datapackage.json" in result.output
+
+
+def _git(repo: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+                   check=True, capture_output=True)
+
+
+def _set_version(pkg: Path, version: str) -> None:
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    desc["version"] = version
+    (pkg / "datapackage.json").write_text(json.dumps(desc, indent=2), encoding="utf-8")
+    (pkg / "CHANGELOG.md").write_text(f"# Changelog\n\n## [{version}]\n\n- changes\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(("version", "refused"), [("0.1.0", "already released as v0.1.0"),
+                                                  ("0.1.1", "call for a minor bump, so at least 0.2.0"),
+                                                  ("0.2.0", None)])
+def test_release_refuses_a_version_below_the_bump_since_the_last_tag(tmp_path: Path, epoch: int, version: str,
+                                                                     refused: str | None) -> None:
+    """Adding a record after tag v0.1.0 needs at least 0.2.0; an unchanged rebuild of 0.1.0 is fine."""
+    pkg = tmp_path / "repo"
+    pkg.mkdir()
+    build_package(pkg)
+    _set_version(pkg, "0.1.0")
+    _git(pkg, "init", "-q")
+    _git(pkg, "add", "-A")
+    _git(pkg, "commit", "-qm", "first")
+    _git(pkg, "tag", "v0.1.0")
+    build_release(pkg, tmp_path / "same")  # rebuilding the tagged release itself is allowed
+    with (pkg / "data" / "places.csv").open("a", encoding="utf-8") as f:
+        f.write("tokyo,Tokyo,city,,\n")
+    with (pkg / "data" / "citations.csv").open("a", encoding="utf-8") as f:
+        f.write("p-tokyo,,,,tokyo,src-en,line 3,Moscow\n")
+    _set_version(pkg, version)
+    if refused is None:
+        assert build_release(pkg, tmp_path / "dist").is_dir()
+    else:
+        with pytest.raises(Refused, match=refused):
+            build_release(pkg, tmp_path / "dist")
+        assert not (tmp_path / "dist").exists()

@@ -13,10 +13,13 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 import time
 import zipfile
 from pathlib import Path
 
+from . import timeline
+from .dictionary import render as render_dictionary
 from .export import (
     ARTIFACT,
     FORMATS,
@@ -31,6 +34,8 @@ from .package import DESCRIPTOR, Package, safe_member
 
 CHANGELOG = "CHANGELOG.md"
 CHECKSUMS = "SHA256SUMS"
+DICTIONARY = "data-dictionary.md"
+TIMELINE = "timeline.svg"  # only when matplotlib (the `plot` extra) is installed
 VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip file can hold
 
@@ -46,6 +51,7 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
     assert package is not None
     version = package.version
     changelog = changelog_for(package)
+    check_version_against_last_tag(package)
     name = f"{ARTIFACT}-{version}"
     stamp = build_timestamp(package)
     out = Path(out)
@@ -55,11 +61,47 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
         write_exports(checked, folder, FORMATS, stamp=stamp)
         copy_package(package, folder)
         shutil.copyfile(changelog, folder / CHANGELOG)
+        (folder / DICTIONARY).write_text(render_dictionary(package), encoding="utf-8", newline="\n")
+        if timeline.available():
+            timeline.draw(checked, folder / TIMELINE)
         write_checksums(folder)
         fix_permissions(folder, stamp)
         write_zip(folder, tmp / f"{name}.zip", stamp)
         install(tmp, out, [name, f"{name}.zip"])
     return out / name
+
+
+def last_release_tag(root: Path) -> str | None:
+    """The highest `v*` tag of the git repository holding `root`, or None (no git, no tag)."""
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "tag", "--list", "v*", "--sort=-v:refname"],
+                              capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    tags = proc.stdout.split() if proc.returncode == 0 else []
+    return tags[0] if tags else None
+
+
+def check_version_against_last_tag(package: Package) -> None:
+    """Refuse a version lower than the bump the changes since the last release tag call for."""
+    from .diff import DiffError, check_version_bump, required_bump
+
+    tag = last_release_tag(package.root)
+    if tag is None:
+        return  # the first release, or not a git checkout: nothing to compare with
+    try:
+        bump = required_bump(tag, package.root, repo=package.root)
+    except DiffError as exc:
+        raise Refused(f"cannot compare with the last release {tag}: {exc}") from None
+    previous = tag.removeprefix("v")
+    if previous == package.version:
+        if bump != "none":
+            raise Refused(f"version {package.version} was already released as {tag}, and the package has "
+                          f"changed since ({bump} bump): raise the version in {DESCRIPTOR}")
+        return
+    problem = check_version_bump(previous, package.version, bump)
+    if problem:
+        raise Refused(f"{problem} (last release: {tag})")
 
 
 def changelog_for(package: Package) -> Path:
