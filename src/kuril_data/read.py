@@ -9,9 +9,6 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from functools import cached_property
-
-import pyarrow as pa
 
 from .package import Package, Resource
 from .report import Problem
@@ -48,11 +45,6 @@ class Table:
 
     def column(self, name: str) -> list[str]:
         return self.columns.get(name) or [""] * self.num_rows
-
-    @cached_property
-    def arrow(self) -> dict[str, pa.Array]:
-        """The columns as Arrow string arrays with nulls for empty cells, for vectorised checks."""
-        return {n: pa.array([v or None for v in vals], pa.string()) for n, vals in self.columns.items()}
 
     def rows(self) -> list[dict[str, str]]:
         names = list(self.columns)
