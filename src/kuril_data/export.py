@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -219,6 +220,11 @@ def _plain(value: Any) -> Any:
 
 # --- SQLite --------------------------------------------------------------------------------------
 
+def view_tables(sql: str) -> set[str]:
+    """The tables a view reads (every name after FROM or JOIN)."""
+    return set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)\b", sql))
+
+
 def quote(name: str, known: Collection[str]) -> str:
     """Quote an SQL identifier, refusing any name that is not in `known` (taken from the schema)."""
     if name not in known or "\x00" in name:
@@ -256,6 +262,8 @@ def write_sqlite(checked: Checked, target: Path, version: str, stamp: int) -> No
         db.executemany(f"INSERT INTO {quote(METADATA_TABLE, names)} (key, value) VALUES (?, ?)",
                        metadata_rows(checked, version, stamp))
         for view, (_, sql) in VIEWS.items():
+            if not view_tables(sql) <= {r.name for r in package.resources}:
+                continue  # a package without the kuril-data tables gets no kuril-data views
             db.execute(f"CREATE VIEW {quote(view, names)} AS\n{sql}")
             db.execute(f"SELECT * FROM {quote(view, names)} LIMIT 0")  # fails now if the schema changed
         db.execute("COMMIT")  # deferred foreign keys are checked here
@@ -359,8 +367,10 @@ def write_datasette_metadata(package: Package, target: Path, version: str) -> No
             "description": resource.description or resource.schema.description,
             "columns": {f.name: _description(f) for f in aschema},
         }
-    for view, (description, _) in VIEWS.items():
-        tables[view] = {"description": description}
+    present = {r.name for r in package.resources}
+    for view, (description, sql) in VIEWS.items():
+        if view_tables(sql) <= present:
+            tables[view] = {"description": description}
     tables[METADATA_TABLE] = {"description": "Package name, version, build date and source file checksums."}
     licenses = package.descriptor.get("licenses") or [{}]
     meta = {
