@@ -199,7 +199,8 @@ def release(path: Path, out: Path) -> None:
     """Build the release of the package at PATH: OUT/kuril-data-<version>/ and its .zip.
 
     Validates, exports every format, adds datapackage.json with the data and schemas,
-    CHANGELOG.md and SHA256SUMS, and zips the folder. The version comes from datapackage.json
+    CHANGELOG.md, data-dictionary.md, timeline.svg (when matplotlib is installed) and
+    SHA256SUMS, and zips the folder. The version comes from datapackage.json
     and needs a '## [<version>]' entry in CHANGELOG.md. Two builds of the same commit are
     byte-identical (the build date is SOURCE_DATE_EPOCH or the last commit date). Exit 1 when
     the package is refused, 2 when the build could not run; a failed build leaves nothing behind.
@@ -216,6 +217,64 @@ def release(path: Path, out: Path) -> None:
         raise CouldNotRun(str(exc)) from None
     click.echo(f"built {folder}/")
     click.echo(f"built {folder.parent / (folder.name + '.zip')}")
+
+
+@cli.command()
+@package_argument
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              help="File to write (default: print it). With --check: the file to compare "
+                   "(default: docs/data-dictionary.md in the package).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the file is missing or stale.")
+def dictionary(path: Path, out: Path | None, check: bool) -> None:
+    """Generate the data dictionary (Markdown) of the package at PATH from its schemas.
+
+    Every table with its description, primary key, links to and from other tables, and its
+    fields: name, type, whether required, constraints and description. Exit 1 when the
+    schemas cannot be read or, with --check, when the file is stale.
+    """
+    from .dictionary import DictionaryError
+    from .dictionary import dictionary as run
+
+    try:
+        with could_not_run():
+            result = run(path, out, check=check)
+    except DictionaryError as exc:
+        _refused(exc)
+    if check:
+        if result.stale:
+            click.echo(f"{result.out} is stale; regenerate it with: kuril-data dictionary --out {result.out}")
+            sys.exit(1)
+        click.echo(f"{result.out} is up to date")
+    elif result.out is None:
+        click.echo(result.text, nl=False)
+    else:
+        click.echo(f"wrote {result.out}")
+
+
+@cli.command()
+@package_argument
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Image to write: FILE.svg or FILE.png.")
+def timeline(path: Path, out: Path) -> None:
+    """Draw every event of the package at PATH on a time axis into OUT (.svg or .png).
+
+    A day is a point; a month, a year, an interval or an uncertain date is a bar from the
+    earliest to the latest day it can mean; open ends are dashed. Colour is the event kind; key
+    documents (treaties, declarations, agreements, communiqués) are labelled. Needs matplotlib
+    (pip install 'kuril-data[plot]'); exit 2 without it, 1 when the package does not validate.
+    """
+    from .export import Refused
+    from .timeline import TimelineError
+    from .timeline import timeline as run
+
+    try:
+        with could_not_run():
+            result = run(path, out)
+    except Refused as exc:
+        _refused(exc)
+    except TimelineError as exc:
+        raise CouldNotRun(str(exc)) from None
+    click.echo(f"wrote {result.out} ({result.events} events)")
 
 
 def main() -> None:
