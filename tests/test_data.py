@@ -133,6 +133,7 @@ def test_readme_describes_every_disagreement() -> None:
     import re
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Where the sources disagree"):readme.index("## Validate")]
+    start = readme.index("## Where the sources disagree")
+    section = readme[start:readme.index("\n## ", start + 1)]
     listed = set(re.findall(r"^- `([a-z0-9-]+)`:", section, flags=re.M))
     assert listed == {r["disagreement_id"] for r in _rows("disagreements")}
