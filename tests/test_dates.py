@@ -42,6 +42,8 @@ def test_fast_intervals_and_qualifiers_agree_with_the_library(a: dt.date, b: dt.
     """Intervals of calendar dates and qualified calendar dates give the library's day range."""
     interval = f"{a.isoformat()[:pa]}/{b.isoformat()[:pb]}"
     assert dates._simple(interval) == _library(interval)
+    for open_interval in (f"../{b.isoformat()[:pb]}", f"{a.isoformat()[:pa]}/.."):
+        assert dates._simple(open_interval) == _library(open_interval)
     qualified = a.isoformat()[:pa] + mark
     assert dates._simple(qualified) == _library(qualified)
 

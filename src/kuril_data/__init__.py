@@ -1,8 +1,6 @@
 """kuril-data: a cited open data package on the Soviet/Russian–Japanese peace-treaty question and
 the Kuril Islands dispute, and the toolkit that validates and publishes it."""
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .diff import DiffError, PackageDiff, diff_packages
 from .load import LoadError, load
 from .package import PackageError
@@ -10,10 +8,18 @@ from .read import Limits
 from .report import Problem, Report
 from .validate import validate
 
-try:
-    __version__ = version("kuril-data")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+
+def __getattr__(name: str) -> str:
+    # The version is looked up on first use: importlib.metadata is slow to import.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("kuril-data")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            return "0.0.0"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DiffError", "Limits", "LoadError", "PackageDiff", "PackageError", "Problem", "Report", "__version__",

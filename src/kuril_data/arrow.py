@@ -11,6 +11,7 @@ import json
 import pyarrow as pa
 
 from . import dates
+from .dates import EARLIEST, LATEST
 from .package import Field, Resource, Schema
 from .read import Table
 
@@ -22,7 +23,6 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "date": pa.date32(),
     "year": pa.int32(),
 }
-EARLIEST, LATEST = "_earliest", "_latest"
 
 
 def arrow_field(field: Field) -> pa.Field:

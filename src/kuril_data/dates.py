@@ -7,6 +7,9 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+# Suffixes of the two columns every export and frame adds for an EDTF field.
+EARLIEST, LATEST = "_earliest", "_latest"
+
 
 @dataclass(frozen=True)
 class DateRange:
@@ -61,9 +64,15 @@ def _calendar(value: str) -> DateRange | None:
 
 
 def _simple(value: str) -> DateRange | None:
-    """Calendar dates, with an uncertainty mark (?, ~, %) or as a closed interval A/B of them."""
+    """Calendar dates, with an uncertainty mark (?, ~, %), or an interval A/B of them (an end may be open: ..)."""
     if "/" in value:
         start, _, end = value.partition("/")
+        if start == ".." and end != "..":  # open start
+            b = _calendar(end)
+            return None if b is None else DateRange(None, b.latest)
+        if end == ".." and start != "..":  # open end
+            a = _calendar(start)
+            return None if a is None else DateRange(a.earliest, None)
         a, b = _calendar(start), _calendar(end)
         if a is None or b is None or a.earliest is None or b.latest is None:
             return None

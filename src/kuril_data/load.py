@@ -22,16 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, overload
 
-import pyarrow as pa
-
-from .arrow import EARLIEST, LATEST, arrow_schema, to_arrow
+from .dates import EARLIEST, LATEST
 from .package import DESCRIPTOR, Field, Package, PackageError, Resource, read_package
 from .read import DEFAULT_LIMITS, Limits
 from .report import Report
 from .validate import check
 
-if TYPE_CHECKING:  # pandas is imported when a frame is built, so `import kuril_data` stays light
+if TYPE_CHECKING:  # pandas and pyarrow are imported when needed, so `import kuril_data` stays light
     import pandas as pd
+    import pyarrow as pa
 
 BUNDLED = "_package"  # the data package inside the installed wheel: kuril_data/_package/
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -107,6 +106,7 @@ def pandas_dtypes(resource: Resource) -> dict[str, Any]:
 def to_pandas(table: pa.Table, resource: Resource) -> pd.DataFrame:
     """A typed Arrow table (see `kuril_data.arrow`) as a DataFrame typed from the schema, sorted by key."""
     import pandas as pd
+    import pyarrow as pa
 
     columns: dict[str, pd.Series] = {}
     for name, dtype in pandas_dtypes(resource).items():
@@ -169,6 +169,8 @@ def _from_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> Loaded:
         raise LoadError(str(exc)) from None
     if checked.package is None or not checked.report.valid:
         raise LoadError(f"the package at {path} does not validate:\n{checked.report.to_text()}", checked.report)
+    from .arrow import to_arrow
+
     version = checked.package.version
     return Loaded(checked.package, {name: to_arrow(t, version) for name, t in checked.tables.items()})
 
@@ -259,6 +261,10 @@ def _from_sqlite(path: Path) -> Loaded:
 
 
 def _sqlite_table(db: sqlite3.Connection, resource: Resource, version: str) -> pa.Table:
+    import pyarrow as pa
+
+    from .arrow import arrow_schema
+
     schema = arrow_schema(resource, version)
     have = {r[1] for r in db.execute("SELECT * FROM pragma_table_info(?)", (resource.name,))}
     missing = [n for n in schema.names if n not in have]
