@@ -1,0 +1,54 @@
+"""The benchmark generator: its packages are what it says they are (keeps the benchmarks honest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.generate import MANIFEST, NOT_INJECTED, counts, generate, parse_size
+from kuril_data.report import CODES
+from kuril_data.validate import check
+
+ROWS = 1_500
+
+
+def _found(path: Path) -> set[tuple[str, str, int | None, str]]:
+    return {(p.code, p.file, p.line, p.severity) for p in check(path).report.problems}
+
+
+def test_valid_package_validates_clean(tmp_path: Path) -> None:
+    """A generated package without faults has no problem at all, not even a warning."""
+    manifest = generate(tmp_path / "pkg", ROWS)
+    assert manifest["expected"] == []
+    assert check(tmp_path / "pkg").report.problems == ()
+
+
+def test_every_injected_fault_is_found_where_the_manifest_says(tmp_path: Path) -> None:
+    """The validator reports exactly the manifest's problems: each code, file, line and severity."""
+    manifest = generate(tmp_path / "pkg", ROWS, faults=True)
+    expected = {(e["code"], e["file"], e["line"], e["severity"]) for e in manifest["expected"]}  # type: ignore[index, union-attr]
+    assert _found(tmp_path / "pkg") == expected
+
+
+def test_every_problem_code_is_injected_or_explained(tmp_path: Path) -> None:
+    """Each problem code is either injected by --faults or listed with the reason it is not."""
+    manifest = generate(tmp_path / "pkg", ROWS, faults=True)
+    injected = {e["code"] for e in manifest["expected"]}  # type: ignore[union-attr]
+    assert injected.isdisjoint(NOT_INJECTED)
+    assert injected | set(NOT_INJECTED) == set(CODES)
+    assert (tmp_path / "pkg" / MANIFEST).is_file()
+
+
+def test_sizes_count_rows_across_all_tables() -> None:
+    """--rows is the total of data rows over every table, within rounding; sizes read like 10k and 1M."""
+    assert parse_size("10k") == 10_000 and parse_size("1M") == 1_000_000 and parse_size("2500") == 2_500
+    for total in (10_000, 100_000, 1_000_000):
+        assert abs(sum(counts(total).values()) - total) < total * 0.001 + 20
+
+
+def test_generated_text_is_multilingual_with_commas_and_quotes(tmp_path: Path) -> None:
+    """Valid packages carry Thai and Polish text and cells that need CSV quoting, but no control characters."""
+    generate(tmp_path / "pkg", ROWS)
+    text = (tmp_path / "pkg" / "data" / "quotations.csv").read_text(encoding="utf-8")
+    assert any("\u0e00" <= ch <= "\u0e7f" for ch in text)  # Thai
+    assert "ł" in text and '""' in text and '",' in text
+    assert not any(ch < " " and ch != "\n" for ch in text)
