@@ -20,7 +20,6 @@ import io
 import json
 import os
 import re
-import stat
 import subprocess
 import tarfile
 import tempfile
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .archive import unsafe_member
 from .package import DESCRIPTOR, PackageError, Schema, parse_schema, read_package
 from .read import DEFAULT_LIMITS, read_table
 
@@ -181,25 +181,12 @@ def _cell(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _zip_refusal(info: zipfile.ZipInfo) -> str | None:
-    name = info.filename
-    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-        return f"member {name!r} has an absolute path"
-    if "\\" in name:
-        return f"member {name!r} has a backslash in its path"
-    if ".." in PurePosixPath(name).parts:
-        return f"member {name!r} leaves the archive folder ('..')"
-    if stat.S_ISLNK(info.external_attr >> 16):
-        return f"member {name!r} is a symbolic link"
-    return None
-
-
 def _from_zip(path: Path, label: str) -> Snapshot:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             for info in infos:
-                why = _zip_refusal(info)
+                why = unsafe_member(info)
                 if why:
                     raise DiffError(f"{label}: refusing the archive: {why}")
             tops = sorted({PurePosixPath(i.filename).parts[:-1] for i in infos

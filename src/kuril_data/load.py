@@ -15,13 +15,13 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, overload
 
+from .archive import unsafe_member
 from .dates import EARLIEST, LATEST
 from .package import DESCRIPTOR, Field, Package, PackageError, Resource, read_package
 from .read import DEFAULT_LIMITS, Limits
@@ -175,31 +175,15 @@ def _from_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> Loaded:
     return Loaded(checked.package, {name: to_arrow(t, version) for name, t in checked.tables.items()})
 
 
-def _member_problem(info: zipfile.ZipInfo) -> str | None:
-    name = info.filename
-    parts = PurePosixPath(name).parts
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        return "is an absolute path"
-    if "\\" in name:
-        return "contains a backslash"
-    if ".." in parts:
-        return "leaves the archive's folder ('..')"
-    if any(ord(c) < 32 for c in name):
-        return "contains a control character"
-    if stat.S_ISLNK(info.external_attr >> 16):
-        return "is a symbolic link"
-    return None
-
-
 def _from_zip(path: Path, limits: Limits = DEFAULT_LIMITS) -> Loaded:
     """A release zip: check every member name, then unpack the package's files into a temp folder."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             for info in infos:
-                why = _member_problem(info)
+                why = unsafe_member(info)
                 if why:
-                    raise LoadError(f"{path}: refusing the archive: member {info.filename!r} {why}")
+                    raise LoadError(f"{path}: refusing the archive: {why}")
             files = {i.filename: i for i in infos if not i.is_dir()}
             descriptors = [n for n in files if PurePosixPath(n).name == DESCRIPTOR and len(PurePosixPath(n).parts) <= 2]
             if len(descriptors) != 1:
