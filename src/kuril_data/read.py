@@ -6,9 +6,13 @@ never reads past a limit, and records where every row starts so problems can nam
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .package import Package, Resource
 from .report import Problem
@@ -27,32 +31,88 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+class LazyColumns(Mapping[str, list[str]]):
+    """Arrow string columns that become lists of str only when a consumer asks for one."""
+
+    def __init__(self, arrays: dict[str, Any]) -> None:
+        self._arrays = arrays
+        self._lists: dict[str, list[str]] = {}
+
+    def __getitem__(self, name: str) -> list[str]:
+        if name not in self._lists:
+            self._lists[name] = self._arrays[name].to_pylist()
+        return self._lists[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._arrays
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+
 @dataclass
 class Table:
-    """The raw text of one resource: header, string columns ('' for empty) and row start lines."""
+    """The raw text of one resource: header, string columns ('' for empty) and row start lines.
+
+    `columns[name]` is a list of str; tables read by the Arrow reader keep Arrow arrays
+    (`array(name)`) and make lists only on demand. `lines[i]` is the line row i starts on.
+    """
 
     resource: Resource
     file: str
     header: list[str] = field(default_factory=list)
-    columns: dict[str, list[str]] = field(default_factory=dict)
-    lines: list[int] = field(default_factory=list)
+    columns: Mapping[str, list[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     readable: bool = True  # False when the file could not be decoded or parsed at all
+    _lines: list[int] | None = field(default_factory=list, repr=False)
+    _num_rows: int = field(default=0, repr=False)
+    _arrays: dict[str, Any] = field(default_factory=dict, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)  # derived arrays, for the Arrow rules
+
+    @property
+    def lines(self) -> list[int]:
+        if self._lines is None:  # Arrow-read: one physical line per row, after the header
+            self._lines = list(range(2, self._num_rows + 2))
+        return self._lines
+
+    @lines.setter
+    def lines(self, value: list[int]) -> None:
+        self._lines = value
+        self._num_rows = len(value)
+
+    def line(self, i: int) -> int:
+        """The line row i starts on, without building the whole list."""
+        return self._lines[i] if self._lines is not None else i + 2
 
     @property
     def num_rows(self) -> int:
-        return len(self.lines)
+        return self._num_rows
 
     def column(self, name: str) -> list[str]:
         return self.columns.get(name) or [""] * self.num_rows
 
+    def array(self, name: str) -> Any:
+        """Column `name` as an Arrow string array ('' for a column the file lacks)."""
+        if name not in self._arrays:
+            import pyarrow as pa
+
+            values = self.columns[name] if name in self.columns else [""] * self.num_rows
+            self._arrays[name] = pa.array(values, pa.string())
+        return self._arrays[name]
+
     def rows(self) -> list[dict[str, str]]:
         names = list(self.columns)
-        return [dict(zip(names, vals, strict=True)) for vals in zip(*self.columns.values(), strict=True)] \
+        cols = [self.columns[n] for n in names]
+        return [dict(zip(names, vals, strict=True)) for vals in zip(*cols, strict=True)] \
             if names else [{} for _ in self.lines]
 
 
-def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LIMITS) -> Table:
+def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LIMITS, *,
+               arrow: bool = False) -> Table:
+    """Read one resource. With `arrow`, a well-formed file is parsed by Arrow (see `_parse_arrow`)."""
     table = Table(resource, resource.path)
     path = package.file(resource)
     if not path.is_file():
@@ -62,11 +122,13 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
     if size > limits.max_file_bytes:
         return _fail(table, Problem(table.file, None, None, "file-too-large",
                                     f"file is {size} bytes; the limit is {limits.max_file_bytes}"))
-    return parse_bytes(table, path.read_bytes(), limits)
+    return parse_bytes(table, path.read_bytes(), limits, arrow=arrow)
 
 
-def parse_bytes(table: Table, raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Table:
+def parse_bytes(table: Table, raw: bytes, limits: Limits = DEFAULT_LIMITS, *, arrow: bool = False) -> Table:
     f = table.file
+    if arrow and _parse_arrow(table, raw, limits):
+        return table
     if not raw:
         # An empty file is read as a table with no rows, so links into it are still checked.
         table.problems.append(Problem(f, None, None, "empty-file", "the file is empty; it needs at least a header row"))
@@ -86,6 +148,88 @@ def parse_bytes(table: Table, raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Ta
     _check_line_ends(table, text)
     _parse_csv(table, text, limits)
     return table
+
+
+# One CSV cell as RFC 4180 writes it: quoted (quotes doubled, no line break inside) or bare.
+_CELL = r'(?:"(?:[^"\n]|"")*"|[^",\n]*)'
+
+
+def _parse_arrow(table: Table, raw: bytes, limits: Limits) -> bool:
+    """Parse a strictly well-formed file with Arrow's CSV reader; False (nothing done) otherwise.
+
+    Taken only when the result is certainly what the Python reader gives: no BOM, no CR, the
+    header exactly the schema's names, valid UTF-8, and every line exactly as many RFC 4180
+    cells as the header (checked with one RE2 match over the whole body, because Arrow's parser
+    is lenient: it reads `"x"y` as `xy` and accepts unbalanced quotes), within the limits and with
+    no blank row. Row i is then line i + 2. Anything else goes to the Python reader, which
+    locates the problem.
+    """
+    names = table.resource.schema.names
+    width = len(names)
+    if not raw or width < 2 or width > limits.max_cells_per_row or len(raw) >= 2**31 \
+            or raw.startswith(b"\xef\xbb\xbf") or b"\r" in raw:
+        return False
+    end = raw.find(b"\n")
+    header = (raw if end < 0 else raw[:end]).decode("utf-8", "replace")
+    if header != ",".join(names):
+        return False
+    start = len(raw) if end < 0 else end + 1
+    rows = raw.count(b"\n", start) + (0 if raw.endswith(b"\n") or start == len(raw) else 1)
+    if rows > limits.max_rows:
+        return False
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    _jemalloc(pa)
+    data = pa.py_buffer(raw)
+    row = f"{_CELL}(?:,{_CELL}){{{width - 1}}}"
+    try:
+        body = pa.Array.from_buffers(pa.binary(), 1, [None, pa.array([start, len(raw)], pa.int32()).buffers()[1], data])
+        body = body.cast(pa.string())  # validates UTF-8 exactly as Python's strict decoder does
+        if not pc.match_substring_regex(body, r"\A(?:" + row + r"\n)*(?:" + row + r")?\z")[0].as_py():
+            return False
+        del body
+        parsed = pcsv.read_csv(
+            pa.BufferReader(data.slice(start)),
+            read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 20),
+            parse_options=pcsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError):
+        return False
+    if parsed.num_rows != rows:
+        return False
+    if rows:
+        blank = None
+        for name in names:
+            col = parsed.column(name)
+            if pc.max(pc.binary_length(col)).as_py() > limits.max_cell_bytes:
+                return False
+            empty = pc.equal(col, "")
+            blank = empty if blank is None else pc.and_(blank, empty)
+        if pc.any(blank).as_py():
+            return False
+    table.header = list(names)
+    # One contiguous array per column (take, hash and regex kernels are faster on them); one
+    # column at a time, so the copy costs little memory.
+    columns = dict(zip(names, parsed.columns, strict=True))
+    del parsed
+    for name in names:
+        columns[name] = columns[name].combine_chunks()
+    table._arrays = columns
+    table.columns = LazyColumns(table._arrays)
+    table._lines, table._num_rows = None, rows
+    return True
+
+
+def _jemalloc(pa: Any) -> None:
+    """Use jemalloc for Arrow unless ARROW_DEFAULT_MEMORY_POOL chooses: it hands freed memory
+    back sooner than mimalloc, which keeps the peak of a large validation ~100 MB lower."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL") or pa.default_memory_pool().backend_name == "jemalloc":
+        return
+    with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
 
 
 def _check_line_ends(table: Table, text: str) -> None:

@@ -260,10 +260,11 @@ def check_translations(ctx: Context) -> Iterator[Problem]:
         lang = next((f.name for f in schema.fields if f.language), None)
         if lang is None or "translation_of" not in table.columns or len(schema.primary_key) != 1:
             continue
-        language = dict(zip(table.columns[schema.primary_key[0]], table.columns[lang], strict=True))
+        ids, langs = table.column(schema.primary_key[0]), table.column(lang)  # '' where the header lacks one
+        language = dict(zip(ids, langs, strict=True))
         for i, line in enumerate(table.lines):
             target = table.columns["translation_of"][i]
-            mine = table.columns[lang][i]
+            mine = langs[i]
             if target and target in language and language[target] == mine and mine:
                 yield Problem(table.file, line, "translation_of", "translation-language",
                               f"translates {target!r}, which is in the same language ({mine})")
@@ -289,12 +290,13 @@ def check_citation_links(ctx: Context) -> Iterator[Problem]:
                  if len(fk.fields) == 1 and fk.resource in column_for and fk.fields[0] in table.columns]
         if not links:
             continue
+        cited = {theirs: citations.column(theirs) for _, theirs in links}  # '' where its header lacks one
         for i, line in enumerate(table.lines):
             cid = table.columns["citation_id"][i]
             j = by_id.get(cid)
             if j is None:
                 continue  # reported as a foreign key
-            if not any(table.columns[mine][i] and citations.columns[theirs][j] == table.columns[mine][i]
+            if not any(table.columns[mine][i] and cited[theirs][j] == table.columns[mine][i]
                        for mine, theirs in links):
                 yield Problem(table.file, line, "citation_id", "citation-mismatch",
                               f"citation {cid!r} does not cite this row's {' or '.join(m for m, _ in links)}")
