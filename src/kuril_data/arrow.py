@@ -6,9 +6,12 @@ gain two date columns, `<field>_earliest` and `<field>_latest`, the day range th
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import dates
 from .dates import EARLIEST, LATEST
@@ -48,25 +51,47 @@ def arrow_schema(resource: Resource, version: str | None = None) -> pa.Schema:
     return pa.schema(fields, metadata=meta)
 
 
-def _typed(values: list[str], field: Field) -> pa.Array:
+TRUE_VALUES = ("true", "True", "TRUE", "1")
+
+
+def python_values(values: list[str], field: Field) -> list[Any]:
+    """One raw column as Python values of the field's type, None for an empty cell."""
     t = field.type
     if t == "string":
-        return pa.array([v or None for v in values], pa.string())
+        return [v or None for v in values]
     if t == "boolean":
-        return pa.array([None if not v else v in ("true", "True", "TRUE", "1") for v in values], pa.bool_())
-    import datetime as dt
-
+        return [None if not v else v in TRUE_VALUES for v in values]
     convert = {"integer": int, "number": float, "year": int, "date": dt.date.fromisoformat}[t]
-    return pa.array([convert(v) if v else None for v in values], ARROW_TYPES[t])
+    return [convert(v) if v else None for v in values]
+
+
+def string_array(table: Table, name: str) -> pa.Array:
+    """Column `name` as an Arrow string array with empty cells as nulls."""
+    values = table.array(name)
+    if values.type != pa.string():
+        values = values.cast(pa.string())
+    empty = pc.equal(values, "")
+    return pc.if_else(empty, pa.scalar(None, pa.string()), values) if pc.any(empty).as_py() else values
 
 
 def to_arrow(table: Table, version: str | None = None) -> pa.Table:
-    """Convert a validated table to typed Arrow. Call only on data that passed validation."""
+    """Convert a validated table to typed Arrow. Call only on data that passed validation.
+
+    Text columns go to Arrow as they are; each EDTF date is parsed once per distinct value and its
+    day range spread over the rows with `take`.
+    """
     schema = arrow_schema(table.resource, version)
-    columns: list[pa.Array] = [_typed(table.column(f.name), f) for f in table.resource.schema.fields]
-    for f in table.resource.schema.fields:
+    fields = table.resource.schema.fields
+    columns: list[pa.Array] = [
+        string_array(table, f.name) if f.type == "string"
+        else pa.array(python_values(table.column(f.name), f), ARROW_TYPES[f.type])
+        for f in fields
+    ]
+    for f in fields:
         if f.edtf:
-            ranges = [dates.date_range(v) for v in table.column(f.name)]
-            columns.append(pa.array([r.earliest if r else None for r in ranges], pa.date32()))
-            columns.append(pa.array([r.latest if r else None for r in ranges], pa.date32()))
+            encoded = pc.dictionary_encode(string_array(table, f.name))
+            ranges = [dates.date_range(v) if v else None for v in encoded.dictionary.to_pylist()]
+            for side in ("earliest", "latest"):
+                days = pa.array([getattr(r, side) if r else None for r in ranges], pa.date32())
+                columns.append(days.take(encoded.indices))
     return pa.Table.from_arrays(columns, schema=schema)

@@ -16,7 +16,8 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .arrow import arrow_schema, to_arrow
-from .package import Package, Resource, safe_member
+from . import dates
+from .arrow import arrow_schema, python_values, to_arrow
+from .dates import EARLIEST, LATEST
+from .package import Field, Package, Resource, safe_member
+from .read import Table
 from .report import Report
 from .validate import Checked, check
 
@@ -43,6 +47,7 @@ OUTPUTS = {"parquet": (PARQUET_DIR,), "json": (JSON_FILE,), "sqlite": (SQLITE_FI
 FTS_FIELDS = ("text", "title", "summary")
 FTS_TOKENIZE = "trigram"
 FTS_SUFFIX = "_fts"
+FTS_BUILD_HASHSIZE = 64 * 2**20  # bytes of FTS5's term buffer while the index is built (default 1 MiB)
 METADATA_TABLE = "_metadata"
 # Source checksums for the metadata table: (resource, file field, checksum field).
 CHECKSUMS = ("sources", "path", "sha256")
@@ -76,6 +81,7 @@ FROM events AS e
 LEFT JOIN places AS p ON p.place_id = e.place_id""",
     ),
 }
+SQLITE_MMAP_BYTES = 2**30  # the checks read the finished file memory-mapped (faster than through the page cache)
 SQL_TYPES: dict[pa.DataType, str] = {
     pa.string(): "TEXT", pa.int64(): "INTEGER", pa.int32(): "INTEGER", pa.float64(): "REAL",
     pa.bool_(): "INTEGER", pa.date32(): "TEXT",
@@ -184,6 +190,11 @@ FILE_KEYS = ("path", "format", "mediatype", "encoding", "bytes", "hash", "dialec
 
 def data_package(checked: Checked, version: str) -> dict[str, Any]:
     """The package as one Data Package descriptor: every schema and every table inline."""
+    tables = checked.tables
+    return _descriptor(checked, version, lambda resource: _json_rows(tables[resource.name]))
+
+
+def _descriptor(checked: Checked, version: str, data: Callable[[Resource], Any]) -> dict[str, Any]:
     package = checked.package
     assert package is not None
     descriptor = {k: v for k, v in package.descriptor.items() if k not in ("profile", "$schema")}
@@ -193,17 +204,24 @@ def data_package(checked: Checked, version: str) -> dict[str, Any]:
     for resource in package.resources:
         raw = {k: v for k, v in raw_resources[resource.name].items() if k not in FILE_KEYS}
         raw["schema"] = _raw_schema(package, resource)
-        names = resource.schema.names
-        raw["data"] = [{k: _plain(row[k]) for k in names}
-                       for row in to_arrow(checked.tables[resource.name], version).to_pylist()]
+        raw["data"] = data(resource)
         resources.append(raw)
     descriptor["resources"] = resources
     return descriptor
 
 
+def _json_rows(table: Table) -> list[dict[str, Any]]:
+    fields = table.resource.schema.fields
+    names = [f.name for f in fields]
+    columns = [python_values(table.column(f.name), f) for f in fields]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
 def write_json(checked: Checked, target: Path, version: str) -> None:
-    text = json.dumps(data_package(checked, version), ensure_ascii=False, indent=2)
-    target.write_text(text + "\n", encoding="utf-8", newline="\n")
+    """The one-file Data Package: `data_package(...)` as indented JSON, dates as ISO text."""
+    with target.open("w", encoding="utf-8", newline="\n") as f:
+        json.dump(data_package(checked, version), f, ensure_ascii=False, indent=2, default=_iso_date)
+        f.write("\n")
 
 
 def _raw_schema(package: Package, resource: Resource) -> dict[str, Any]:
@@ -214,8 +232,11 @@ def _raw_schema(package: Package, resource: Resource) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k not in ("profile", "$schema")}
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
+def _iso_date(value: Any) -> str:
+    """`json.dump`'s fallback: dates as ISO text; anything else is a bug, not data."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 # --- SQLite --------------------------------------------------------------------------------------
@@ -246,17 +267,22 @@ def write_sqlite(checked: Checked, target: Path, version: str, stamp: int) -> No
     if clash:
         raise ExportError(f"resource name(s) {', '.join(clash)} clash with names the SQLite export uses")
     names = tables + derived
+    ddl = {r.name: table_ddl(package, r, version) for r in package.resources}
     db = sqlite3.connect(target, isolation_level=None)
     try:
         db.execute("PRAGMA page_size = 4096")
-        db.execute("PRAGMA journal_mode = DELETE")
-        db.execute("PRAGMA foreign_keys = ON")
+        # A new file in a staging folder, moved into place only once complete: no journal or fsync
+        # needed while it is built. Keys are checked all at once by foreign_key_check at the end.
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("PRAGMA foreign_keys = OFF")
         db.execute("BEGIN")
         for resource in package.resources:
-            for sql in table_ddl(package, resource, version):
+            db.execute(ddl[resource.name][0])
+            _insert(db, checked.tables[resource.name], names)
+        for resource in package.resources:  # indexes after the rows: one sort, not a B-tree insert per row
+            for sql in ddl[resource.name][1:]:
                 db.execute(sql)
-        for resource in package.resources:
-            _insert(db, checked, resource, version, names)
         for sql in _metadata_sql(names):
             db.execute(sql)
         db.executemany(f"INSERT INTO {quote(METADATA_TABLE, names)} (key, value) VALUES (?, ?)",
@@ -266,10 +292,6 @@ def write_sqlite(checked: Checked, target: Path, version: str, stamp: int) -> No
                 continue  # a package without the kuril-data tables gets no kuril-data views
             db.execute(f"CREATE VIEW {quote(view, names)} AS\n{sql}")
             db.execute(f"SELECT * FROM {quote(view, names)} LIMIT 0")  # fails now if the schema changed
-        db.execute("COMMIT")  # deferred foreign keys are checked here
-        db.execute("VACUUM")
-        # Full-text indexes after VACUUM, which may renumber the rowids they point at.
-        db.execute("BEGIN")
         for resource in package.resources:
             cols = fts_fields(resource)
             if cols:
@@ -279,13 +301,30 @@ def write_sqlite(checked: Checked, target: Path, version: str, stamp: int) -> No
                 db.execute(f"CREATE VIRTUAL TABLE {fts} USING fts5("
                            f"{', '.join(quote(c, known) for c in cols)}, content={content}, "
                            f"content_rowid='rowid', tokenize='{FTS_TOKENIZE}')")
+                # A larger in-memory term buffer while building: fewer segments to merge, same index.
+                db.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('hashsize', {FTS_BUILD_HASHSIZE})")
                 db.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
                 db.execute(f"INSERT INTO {fts} ({fts}) VALUES ('optimize')")
+                # ... and not kept: the file's FTS5 configuration stays the default.
+                config = quote(resource.name + FTS_SUFFIX + "_config", [resource.name + FTS_SUFFIX + "_config"])
+                db.execute(f"DELETE FROM {config} WHERE k = 'hashsize'")
         db.execute("COMMIT")
-        problems = db.execute("PRAGMA foreign_key_check").fetchall()
-        integrity = db.execute("PRAGMA integrity_check").fetchall()
-        if problems or integrity != [("ok",)]:
-            raise ExportError(f"SQLite checks failed: {problems or integrity}")
+    finally:
+        db.close()
+    # Both checks read the finished file; each on its own connection, so they can run side by side.
+    with ThreadPoolExecutor(1) as pool:
+        foreign = pool.submit(_pragma, target, "foreign_key_check")
+        integrity = _pragma(target, "integrity_check")
+        problems = foreign.result()
+    if problems or integrity != [("ok",)]:
+        raise ExportError(f"SQLite checks failed: {problems or integrity}")
+
+
+def _pragma(target: Path, pragma: str) -> list[Any]:
+    db = sqlite3.connect(target)
+    try:
+        db.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
+        return db.execute(f"PRAGMA {pragma}").fetchall()
     finally:
         db.close()
 
@@ -327,12 +366,36 @@ def _cols(names: Iterable[str], known: Collection[str]) -> str:
     return ", ".join(quote(n, known) for n in names)
 
 
-def _insert(db: sqlite3.Connection, checked: Checked, resource: Resource, version: str, names: list[str]) -> None:
-    table = to_arrow(checked.tables[resource.name], version)
-    cols = table.schema.names
-    sql = (f"INSERT INTO {quote(resource.name, names)} ({_cols(cols, cols)}) "
+def _insert(db: sqlite3.Connection, table: Table, names: list[str]) -> None:
+    """Insert the rows straight from the raw columns; only typed and derived columns are converted."""
+    fields = table.resource.schema.fields
+    cols = [f.name for f in fields] + [f.name + suffix for f in fields if f.edtf for suffix in (EARLIEST, LATEST)]
+    values = [python_values(table.column(f.name), f) if f.type == "string" else _sql_values(table.column(f.name), f)
+              for f in fields]
+    for f, column in zip(fields, list(values), strict=True):
+        if f.edtf:
+            values += _sql_ranges(column if f.type == "string" else table.column(f.name))
+    sql = (f"INSERT INTO {quote(table.resource.name, names)} ({_cols(cols, cols)}) "
            f"VALUES ({', '.join('?' for _ in cols)})")
-    db.executemany(sql, ([_sql_value(row[c]) for c in cols] for row in table.to_pylist()))
+    db.executemany(sql, zip(*values, strict=True) if values else ())
+
+
+def _sql_values(values: list[str], field: Field) -> list[Any]:
+    """One raw column of a typed field as SQLite values: NULL for empty, booleans 0/1, dates ISO text."""
+    typed = python_values(values, field)
+    if field.type in ("boolean", "date"):
+        return [_sql_value(v) for v in typed]
+    return typed
+
+
+def _sql_ranges(values: list[Any]) -> tuple[list[str | None], list[str | None]]:
+    """The `_earliest` and `_latest` columns of an EDTF column as ISO text, parsed once per distinct value."""
+    iso = {}
+    for v in set(values):
+        r = dates.date_range(v) if v else None
+        iso[v] = (_sql_value(r.earliest) if r else None, _sql_value(r.latest) if r else None)
+    pairs = [iso[v] for v in values]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
 def _sql_value(value: Any) -> Any:
