@@ -8,6 +8,11 @@ import zipfile
 from pathlib import PurePosixPath
 
 
+def unsafe_archive(zf: zipfile.ZipFile) -> str | None:
+    """Why the archive must be refused as a whole (its first unsafe member), or None."""
+    return next((why for info in zf.infolist() if (why := unsafe_member(info))), None)
+
+
 def unsafe_member(info: zipfile.ZipInfo) -> str | None:
     """Why a zip member must not be read or unpacked (absolute, `..`, backslash, control
     character, symbolic link), or None when its name is safe."""

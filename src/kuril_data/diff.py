@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .archive import unsafe_member
+from .archive import unsafe_archive
 from .package import DESCRIPTOR, PackageError, Schema, parse_schema, read_package
 from .read import DEFAULT_LIMITS, read_table
 
@@ -184,11 +184,10 @@ def _cell(value: Any) -> str:
 def _from_zip(path: Path, label: str) -> Snapshot:
     try:
         with zipfile.ZipFile(path) as zf:
+            why = unsafe_archive(zf)
+            if why:
+                raise DiffError(f"{label}: refusing the archive: {why}")
             infos = zf.infolist()
-            for info in infos:
-                why = unsafe_member(info)
-                if why:
-                    raise DiffError(f"{label}: refusing the archive: {why}")
             tops = sorted({PurePosixPath(i.filename).parts[:-1] for i in infos
                            if PurePosixPath(i.filename).name in (DESCRIPTOR, INLINE_JSON)
                            and len(PurePosixPath(i.filename).parts) <= 2})

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, overload
 
-from .archive import unsafe_member
+from .archive import unsafe_archive
 from .dates import EARLIEST, LATEST
 from .package import DESCRIPTOR, Field, Package, PackageError, Resource, read_package
 from .read import DEFAULT_LIMITS, Limits
@@ -179,11 +179,10 @@ def _from_zip(path: Path, limits: Limits = DEFAULT_LIMITS) -> Loaded:
     """A release zip: check every member name, then unpack the package's files into a temp folder."""
     try:
         with zipfile.ZipFile(path) as zf:
+            why = unsafe_archive(zf)
+            if why:
+                raise LoadError(f"{path}: refusing the archive: {why}")
             infos = zf.infolist()
-            for info in infos:
-                why = unsafe_member(info)
-                if why:
-                    raise LoadError(f"{path}: refusing the archive: {why}")
             files = {i.filename: i for i in infos if not i.is_dir()}
             descriptors = [n for n in files if PurePosixPath(n).name == DESCRIPTOR and len(PurePosixPath(n).parts) <= 2]
             if len(descriptors) != 1:
