@@ -10,10 +10,12 @@ same output. Used by `validate.check` when the data files are large (pyarrow cos
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import unicodedata
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _unicode_tables, dates, rules
+from . import arrow_lit as lit
 from .package import ForeignKey
 from .read import Table
 from .report import Problem
@@ -78,8 +81,16 @@ def _suspect_regex() -> str:
     return f"^{space}|{space}$|{forbidden}|{_cls(not_quick)}|{comb}{comb}|^{start}"
 
 
-# A calendar date that rules.cell_problem and dates.parse certainly accept (year 0000 excepted).
-_SURE_DATE = r"\A[0-9]{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|1[0-9]|2[0-8]))?)?[?~%]?\z"
+# Calendar dates that dates.parse (its `_calendar` fast path) certainly accepts: YYYY, YYYY-MM and
+# every real YYYY-MM-DD (29 February in Gregorian leap years only), year 0000 excluded.
+_YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_LEAP = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = (r"(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|1[0-9]|2[0-8]))?"
+              r"|-(?:0[13-9]|1[0-2])-(?:29|30)|-(?:0[13578]|1[02])-31)")
+_CALENDAR = rf"(?:{_YEAR}{_MONTH_DAY}?|{_LEAP}-02-29)"
+# A date with an optional uncertainty mark, and an interval of two dates (its order is checked apart).
+_SURE_DATE = rf"\A{_CALENDAR}[?~%]?\z"
+_SURE_INTERVAL = rf"\A(?P<start>{_CALENDAR})/(?P<end>{_CALENDAR})\z"
 # Regex syntax that means the same in Python's re and RE2: ASCII literals, escaped punctuation,
 # classes of those, groups, alternation, quantifiers and the anchors ^ and $.
 _LIT = r"[A-Za-z0-9 _,;:/'\"=<>!#%&~@-]|\\[.\-\\/^$|?*+()\[\]{}]"
@@ -96,12 +107,14 @@ def _re2_safe(pattern: str) -> bool:
 
 # ---------------------------------------------------------------- helpers
 
+_EMPTY, _FALSE, _ONE = lit.lit(""), lit.lit(False), lit.lit(1)
+
 
 def _rows(mask: Any) -> list[int]:
     """Indices where a boolean (chunked) array is true."""
     if isinstance(mask, pa.ChunkedArray):
         mask = mask.combine_chunks() if mask.num_chunks != 1 else mask.chunk(0)
-    return pc.indices_nonzero(mask.fill_null(False)).to_pylist()
+    return pc.indices_nonzero(mask.fill_null(_FALSE)).to_pylist()
 
 
 def _any(mask: Any) -> bool:
@@ -113,7 +126,7 @@ def _or(a: Any, b: Any) -> Any:
 
 
 def _take(array: Any, rows: list[int]) -> list[str]:
-    return array.take(pa.array(rows, pa.int64())).to_pylist() if rows else []
+    return array.take(lit.ints(rows)).to_pylist() if rows else []
 
 
 def _distinct(table: Table, name: str) -> bool:
@@ -129,8 +142,8 @@ def _last_index(values: Any, keys: Any, distinct: bool | None = None) -> Any:
     n = len(keys)
     if distinct if distinct is not None else pc.count_distinct(keys).as_py() == n:
         return pc.index_in(values, value_set=keys)
-    backwards = keys.take(pa.array(range(n - 1, -1, -1), pa.int64()))
-    return pc.subtract(pa.scalar(n - 1, pa.int64()), pc.index_in(values, value_set=backwards).cast(pa.int64()))
+    backwards = keys.take(lit.ints(range(n - 1, -1, -1)))
+    return pc.subtract(lit.lit(n - 1), pc.index_in(values, value_set=backwards).cast(pa.int64()))
 
 
 def _lookup(values: Any, keys: Any, targets: Any) -> Any:
@@ -139,7 +152,7 @@ def _lookup(values: Any, keys: Any, targets: Any) -> Any:
 
 
 def _filled(array: Any) -> Any:
-    return pc.not_equal(array, "")
+    return pc.not_equal(array, _EMPTY)
 
 
 # ---------------------------------------------------------------- cells
@@ -159,17 +172,46 @@ def _plain(pattern: str) -> bool:
     return _re2_safe(pattern) and " " not in pattern and "[^" not in pattern
 
 
+def _sure_dates(array: Any) -> Any:
+    """True where dates.parse certainly accepts the value and finds no reversed interval."""
+    sure = pc.match_substring_regex(array, _SURE_DATE)
+    parts = pc.extract_regex(array, _SURE_INTERVAL)  # null where the value is not such an interval
+    interval = pc.is_valid(parts)
+    if not pc.any(interval).as_py():
+        return sure
+    start, end = parts.field("start"), parts.field("end")  # "" in the rows that are no interval
+    # Not reversed <=> the end's last day >= the start's first day <=> end >= start compared at the
+    # coarser of the two precisions (4, 7 or 10 characters): same-precision periods do not overlap,
+    # and when equal there, the coarser one spans the other.
+    ordered = pc.greater_equal(end, start)
+    for width in (7, 4):
+        s, e = pc.utf8_slice_codeunits(start, 0, width), pc.utf8_slice_codeunits(end, 0, width)
+        size = lit.lit(width).cast(pa.int32())
+        coarse = pc.or_(pc.equal(pc.utf8_length(start), size), pc.equal(pc.utf8_length(end), size))
+        ordered = pc.if_else(pc.not_equal(s, e), pc.greater(e, s), pc.or_(coarse, ordered))
+    return pc.or_(sure, pc.and_(interval, ordered))
+
+
+def _formula_like(array: Any) -> Any:
+    """Values starting with a formula character (one starts_with per character: a regex anchored
+    at the start still costs a pass over every value in RE2 here)."""
+    mask = None
+    for ch in _FORMULA_START:
+        mask = _or(mask, pc.starts_with(array, ch))
+    return mask
+
+
 def _candidates(table: Table, field: Any, array: Any) -> Any:
     """True for every non-empty value `cell_problem` may object to or that starts like a formula."""
     if field.type != "string":
         return None  # all values: the real schemas have only strings; typed fields are checked exactly
     c = field.constraints
     if isinstance(c.get("pattern"), str) and _plain(c["pattern"]):
-        mask = pc.match_substring_regex(array, r"\A[" + "".join("\\" + ch for ch in _FORMULA_START) + "]")
+        mask = _formula_like(array)
     else:
         mask = _suspects(table, field.name)
     if "enum" in c:
-        mask = _or(mask, pc.invert(pc.is_in(array, value_set=pa.array([str(v) for v in c["enum"]], pa.string()))))
+        mask = _or(mask, pc.invert(pc.is_in(array, value_set=lit.strings([str(v) for v in c["enum"]]))))
     if "pattern" in c:
         if not _re2_safe(c["pattern"]):
             return None
@@ -181,32 +223,47 @@ def _candidates(table: Table, field: Any, array: Any) -> Any:
     if "minLength" in c or "maxLength" in c:
         length = pc.utf8_length(array)
         if "minLength" in c:
-            mask = _or(mask, pc.less(length, c["minLength"]))
+            mask = _or(mask, pc.less(length, lit.lit(c["minLength"])))
         if "maxLength" in c:
-            mask = _or(mask, pc.greater(length, c["maxLength"]))
+            mask = _or(mask, pc.greater(length, lit.lit(c["maxLength"])))
     if field.edtf:
-        mask = _or(mask, pc.invert(pc.match_substring_regex(array, _SURE_DATE)))
-        mask = _or(mask, pc.starts_with(array, "0000"))
+        mask = _or(mask, pc.invert(_sure_dates(array)))
     if field.language:
         unique = pc.unique(array).to_pylist()
         bad = [v for v in unique if v and not _language_ok(v)]
         if bad:
-            mask = _or(mask, pc.is_in(array, value_set=pa.array(bad, pa.string())))
+            mask = _or(mask, pc.is_in(array, value_set=lit.strings(bad)))
     return mask
 
 
+def _cell_masks(table: Table, field: Any) -> tuple[Any, Any]:
+    """(empty, candidate non-empty) masks of one column: Arrow kernels only."""
+    array = table.array(field.name)
+    empty = pc.equal(array, _EMPTY)
+    mask = _candidates(table, field, array)
+    return empty, pc.invert(empty) if mask is None else pc.and_(mask, pc.invert(empty))
+
+
+def _threads() -> int:
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
 def check_cells(ctx: Context) -> Iterator[Problem]:
-    for table in ctx.tables.values():
-        for field in table.resource.schema.fields:
-            if field.name not in table.columns:
-                continue
+    columns = [(table, field) for table in ctx.tables.values() for field in table.resource.schema.fields
+               if field.name in table.columns]
+    for table, field in columns:
+        table.array(field.name)  # made here, not in the worker threads
+    # The masks are independent scans that release the GIL: on several cores they run side by
+    # side; the problems are then built in schema order as before.
+    with ThreadPoolExecutor(_threads()) as pool:
+        masks = [pool.submit(_cell_masks, table, field) for table, field in columns]
+        for (table, field), future in zip(columns, masks, strict=True):
+            empty, candidates = future.result()
             array = table.array(field.name)
-            empty = pc.equal(array, "")
             if field.required or field.name in table.resource.schema.primary_key:
                 for i in _rows(empty):
                     yield Problem(table.file, table.line(i), field.name, "required", "a value is required")
-            mask = _candidates(table, field, array)
-            rows = _rows(pc.invert(empty) if mask is None else pc.and_(mask, pc.invert(empty)))
+            rows = _rows(candidates)
             verdicts: dict[str, tuple[str, str] | None] = {}
             for i, value in zip(rows, _take(array, rows), strict=True):
                 if value not in verdicts:
@@ -225,18 +282,25 @@ def check_cells(ctx: Context) -> Iterator[Problem]:
 
 
 def check_unique(ctx: Context) -> Iterator[Problem]:
-    for table in ctx.tables.values():
-        schema = table.resource.schema
-        for field in schema.fields:
-            if field.constraints.get("unique") and field.name in table.columns and (field.name,) != schema.primary_key:
-                yield from _duplicates(table, (field.name,), "unique")
+    keys = [(table, (field.name,)) for table in ctx.tables.values() for field in table.resource.schema.fields
+            if field.constraints.get("unique") and field.name in table.columns
+            and (field.name,) != table.resource.schema.primary_key]
+    yield from _all_duplicates(keys, "unique")
 
 
 def check_primary_key(ctx: Context) -> Iterator[Problem]:
-    for table in ctx.tables.values():
-        key = table.resource.schema.primary_key
-        if key and all(k in table.columns for k in key):
-            yield from _duplicates(table, key, "primary-key")
+    keys = [(table, table.resource.schema.primary_key) for table in ctx.tables.values()
+            if table.resource.schema.primary_key
+            and all(k in table.columns for k in table.resource.schema.primary_key)]
+    yield from _all_duplicates(keys, "primary-key")
+
+
+def _all_duplicates(keys: list[tuple[Table, tuple[str, ...]]], code: str) -> Iterator[Problem]:
+    """The duplicates of each key, in order; the keys are counted side by side (one per table)."""
+    with ThreadPoolExecutor(_threads()) as pool:
+        found = [pool.submit(_repeats, table, key) for table, key in keys]
+        for (table, key), future in zip(keys, found, strict=True):
+            yield from _duplicates(table, key, code, *future.result())
 
 
 def _nfc(table: Table, name: str) -> Any:
@@ -252,12 +316,14 @@ def _nfc(table: Table, name: str) -> Any:
                if not unicodedata.is_normalized("NFC", v)]
     if not changed:
         return array
-    mask = pc.is_in(pa.array(range(len(array)), pa.int64()), value_set=pa.array([i for i, _ in changed], pa.int64()))
+    mask = pc.is_in(lit.ints(range(len(array))), value_set=lit.ints([i for i, _ in changed]))
     flat = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-    return pc.replace_with_mask(flat, mask, pa.array([v for _, v in changed], pa.string()))
+    return pc.replace_with_mask(flat, mask, lit.strings([v for _, v in changed]))
 
 
-def _duplicates(table: Table, key: tuple[str, ...], code: str) -> Iterator[Problem]:
+def _repeats(table: Table, key: tuple[str, ...]) -> tuple[Any, list[int]]:
+    """The rows whose key (after NFC; none where a part is empty) occurs more than once, and the
+    keys per row (None when there are no such rows)."""
     raw = [table.array(k) for k in key]
     filled = None
     for a in raw:
@@ -270,14 +336,21 @@ def _duplicates(table: Table, key: tuple[str, ...], code: str) -> Iterator[Probl
         for k in key:
             value = _nfc(table, k)
             parts += [pc.cast(pc.utf8_length(value), pa.string()), value]
-        joined = pc.binary_join_element_wise(*parts, ":")
-    if table.num_rows and not pc.all(filled).as_py():
-        joined = pc.if_else(filled, joined, pa.scalar(None, pa.string()))  # empty parts: no key
+        joined = pc.binary_join_element_wise(*parts, lit.lit(":"))
+    complete = not table.num_rows or pc.all(filled).as_py()
+    if not complete:
+        joined = pc.if_else(filled, joined, lit.lit(None))  # empty parts: no key
     counts = pc.value_counts(joined)
-    repeated = counts.filter(pc.and_(pc.greater(counts.field("counts"), 1), pc.is_valid(counts.field("values"))))
+    if complete and len(key) == 1 and joined is raw[0]:  # tell the link rules (see _distinct)
+        table._cache.setdefault("distinct", {})[key[0]] = len(counts) == table.num_rows
+    repeated = counts.filter(pc.and_(pc.greater(counts.field("counts"), _ONE), pc.is_valid(counts.field("values"))))
     if not len(repeated):
-        return
-    rows = _rows(pc.is_in(joined, value_set=repeated.field("values")))
+        return None, []  # the joined keys are not kept: they can be as large as the columns
+    return joined, _rows(pc.is_in(joined, value_set=repeated.field("values")))
+
+
+def _duplicates(table: Table, key: tuple[str, ...], code: str, joined: Any, rows: list[int]) -> Iterator[Problem]:
+    raw = [table.array(k) for k in key]
     first: dict[str, int] = {}
     label = ", ".join(key)
     for i, value in zip(rows, _take(joined, rows), strict=True):
@@ -305,11 +378,15 @@ def check_foreign_keys(ctx: Context) -> Iterator[Problem]:
                 yield from _composite_foreign_key(table, target, fk)
                 continue
             groups.setdefault((fk.resource, fk.reference[0]), []).append((table, fk))
+    lookups = []
     for (resource, column), links in groups.items():
-        target = ctx.tables[resource]
         arrays = [table.array(fk.fields[0]) for table, fk in links]
         chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
-        index = pc.index_in(pa.chunked_array(chunks, pa.string()), value_set=target.array(column))
+        lookups.append((pa.chunked_array(chunks, pa.string()), ctx.tables[resource].array(column)))
+    with ThreadPoolExecutor(_threads()) as pool:  # one hash table per target column, side by side
+        indexes = list(pool.map(lambda job: pc.index_in(job[0], value_set=job[1]), lookups))
+    for ((resource, column), links), index in zip(groups.items(), indexes, strict=True):
+        arrays = [table.array(fk.fields[0]) for table, fk in links]
         offset = 0
         for (table, fk), values in zip(links, arrays, strict=True):
             found = index.slice(offset, len(values))
@@ -343,7 +420,7 @@ def check_exactly_one_of(ctx: Context) -> Iterator[Problem]:
         for n in names:
             one = _filled(table.array(n)).cast(pa.int8())
             count = one if count is None else pc.add(count, one)
-        rows = _rows(pc.not_equal(count, 1))
+        rows = _rows(pc.not_equal(count, lit.lit(1).cast(pa.int8())))
         cells = {n: _take(table.array(n), rows) for n in names}
         for k, i in enumerate(rows):
             filled = [n for n in names if cells[n][k]]
@@ -376,7 +453,7 @@ def check_cycles(ctx: Context) -> Iterator[Problem]:
                     loop = seen[seen.index(node):]
                     if not reported.intersection(loop):
                         reported.update(loop)
-                        last = _rows(pc.equal(ids_array, start))[-1]
+                        last = _rows(pc.equal(ids_array, lit.lit(start)))[-1]
                         yield Problem(table.file, table.line(last), fk.fields[0], "cycle",
                                       f"{fk.fields[0]} links loop back: {' → '.join([*loop, node])}")
 
@@ -418,7 +495,7 @@ def check_citation_links(ctx: Context) -> Iterator[Problem]:
         ok = None
         for mine, theirs in links:
             values = table.array(mine)
-            ok = _or(ok, pc.and_(_filled(values), pc.equal(citations.array(theirs).take(j), values)).fill_null(False))
+            ok = _or(ok, pc.and_(_filled(values), pc.equal(citations.array(theirs).take(j), values)).fill_null(_FALSE))
         rows = _rows(pc.and_(pc.is_valid(j), pc.invert(ok)))
         for i, cid in zip(rows, _take(cids, rows), strict=True):
             yield Problem(table.file, table.line(i), "citation_id", "citation-mismatch",
@@ -458,8 +535,8 @@ def _date_bounds(array: Any) -> tuple[Any, Any]:
     unique = pc.unique(array)
     ranges = [dates.date_range(v) for v in unique.to_pylist()]
     where = pc.index_in(array, value_set=unique)
-    earliest = pa.array([r.earliest if r else None for r in ranges], pa.date32())
-    latest = pa.array([r.latest if r else None for r in ranges], pa.date32())
+    earliest = lit.dates([r.earliest if r else None for r in ranges])
+    latest = lit.dates([r.latest if r else None for r in ranges])
     return earliest.take(where), latest.take(where)
 
 
@@ -468,14 +545,14 @@ def check_event_dates(ctx: Context) -> Iterator[Problem]:
     if events is None or documents is None:
         return
     kind, doc, date = events.array("kind"), events.array("document_id"), events.array("date")
-    doc_date = _lookup(doc, documents.array("document_id"), documents.array("date")).fill_null("")
+    doc_date = _lookup(doc, documents.array("document_id"), documents.array("date")).fill_null(_EMPTY)
     mine_lo, mine_hi = _date_bounds(date)
     their_lo, their_hi = _date_bounds(doc_date)
     known = pc.and_(pc.and_(pc.is_valid(mine_lo), pc.is_valid(mine_hi)),
                     pc.and_(pc.is_valid(their_lo), pc.is_valid(their_hi)))
     before = pc.less(mine_hi, their_lo)
-    after_signing = pc.and_(pc.is_in(kind, value_set=pa.array(sorted(_AFTER_SIGNING), pa.string())), before)
-    signing = pc.and_(pc.equal(kind, "signing"), pc.or_(before, pc.greater(mine_lo, their_hi)))
+    after_signing = pc.and_(pc.is_in(kind, value_set=lit.strings(sorted(_AFTER_SIGNING))), before)
+    signing = pc.and_(pc.equal(kind, lit.lit("signing")), pc.or_(before, pc.greater(mine_lo, their_hi)))
     rows = _rows(pc.and_(known, pc.or_(after_signing, signing)))
     for i, k, d, when, dd in zip(rows, _take(kind, rows), _take(doc, rows), _take(date, rows),
                                  _take(doc_date, rows), strict=True):
@@ -494,7 +571,7 @@ def check_reply_dates(ctx: Context) -> Iterator[Problem]:
     if documents is None:
         return
     target, date = documents.array("in_reply_to"), documents.array("date")
-    their_date = _lookup(target, documents.array("document_id"), date).fill_null("")
+    their_date = _lookup(target, documents.array("document_id"), date).fill_null(_EMPTY)
     _, mine_hi = _date_bounds(date)
     their_lo, _ = _date_bounds(their_date)
     rows = _rows(pc.less(mine_hi, their_lo))
@@ -509,8 +586,8 @@ def check_disagreements(ctx: Context) -> Iterator[Problem]:
         return
     counted = pc.value_counts(accounts.array("disagreement_id"))
     ids = disagreements.array("disagreement_id")
-    count = counted.field("counts").take(pc.index_in(ids, value_set=counted.field("values"))).fill_null(0)
-    rows = _rows(pc.and_(_filled(ids), pc.less(count, 2)))
+    count = counted.field("counts").take(pc.index_in(ids, value_set=counted.field("values"))).fill_null(lit.lit(0))
+    rows = _rows(pc.and_(_filled(ids), pc.less(count, lit.lit(2))))
     for i, did, n in zip(rows, _take(ids, rows), _take(count, rows), strict=True):
         yield Problem(disagreements.file, disagreements.line(i), "disagreement_id", "lone-account",
                       f"disagreement {did!r} has {n} account(s); it needs at least two")

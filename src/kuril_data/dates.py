@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ def _calendar(value: str) -> DateRange | None:
         month = int(value[5:7])
         if n == 7:
             first = dt.date(int(year), month, 1)
-            last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+            last = first.replace(day=calendar.monthrange(first.year, month)[1])  # no overflow in 9999-12
             return DateRange(first, last)
         if value[7] != "-" or not value[8:].isdigit():
             return None
