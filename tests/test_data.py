@@ -137,3 +137,12 @@ def test_readme_describes_every_disagreement() -> None:
     section = readme[start:readme.index("\n## ", start + 1)]
     listed = set(re.findall(r"^- `([a-z0-9-]+)`:", section, flags=re.M))
     assert listed == {r["disagreement_id"] for r in _rows("disagreements")}
+
+
+def test_every_article_quotation_has_polish_and_thai_counterparts() -> None:
+    """Each passage quoted from the English article is also stored as found in Polish and Thai."""
+    quotes = _rows("quotations")
+    translated = {(q["translation_of"], q["language"]) for q in quotes if q["translation_of"]}
+    missing = [q["quotation_id"] for q in quotes if q["source_id"] == "article-en"
+               and not {(q["quotation_id"], "pl"), (q["quotation_id"], "th")} <= translated]
+    assert missing == []
