@@ -1,0 +1,28 @@
+"""One exception family: every error the library raises for a user to see derives from `KurilDataError`
+and says its exit code, so the CLI maps them to exit codes in one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .report import Report
+
+
+class KurilDataError(Exception):
+    """The command could not run (unreadable input, bad arguments, a failed download): exit 2."""
+
+    exit_code: int = 2
+
+    def __init__(self, message: str, *, report: Report | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class DataError(KurilDataError):
+    """The data itself is bad (it does not validate, or cannot be used as asked): exit 1."""
+
+    exit_code = 1
+
+
+__all__ = ["DataError", "KurilDataError"]
