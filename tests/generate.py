@@ -1,6 +1,6 @@
 """Generate a synthetic kuril-data package of a chosen size, optionally with injected faults.
 
-    python -m benchmarks.generate DEST --rows 100000 [--faults] [--seed 7]
+    python -m tests.generate DEST --rows 100000 [--faults] [--seed 7]
 
 The package uses the project's real `datapackage.json` and `schemas/` (copied from the
 repository): every table, every key and every domain rule. Sizes count **data rows across all
