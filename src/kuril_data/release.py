@@ -40,8 +40,11 @@ VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip file can hold
 
 
-def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "dist") -> Path:
+def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "dist", *, record: bool = True) -> Path:
     """Build the release of the package at `path` into `out`; return the release folder.
+
+    With `record`, the zip's SHA-256 and build date are recorded in the registry of published
+    releases (`kuril_data/releases.json`) when `path` is the toolkit's own repository.
 
     Raises `kuril_data.export.Refused` when the package does not validate, its version is not
     usable in a file name, or CHANGELOG.md has no `## [<version>]` entry.
@@ -68,6 +71,10 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
         fix_permissions(folder, stamp)
         write_zip(folder, tmp / f"{name}.zip", stamp)
         install(tmp, out, [name, f"{name}.zip"])
+    if record:
+        from .releases import record_release
+
+        record_release(package.root, version, out / f"{name}.zip", stamp)
     return out / name
 
 
