@@ -199,6 +199,10 @@ def test_release_records_its_zip_in_the_repositorys_registry(tmp_path: Path, mon
     assert recorded["0.1.0"] == {"sha256": sha256(tmp_path / "dist" / "kuril-data-0.1.0.zip"),
                                  "source_date_epoch": 1700000000, "created": "2023-11-14T22:13:20Z"}
     assert recorded["0.0.9"]["source_date_epoch"] == 1  # earlier versions stay
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")  # a recorded version is rebuilt with its recorded date
+    build_release(pkg, tmp_path / "again")
+    assert (tmp_path / "again" / "kuril-data-0.1.0.zip").read_bytes() == \
+        (tmp_path / "dist" / "kuril-data-0.1.0.zip").read_bytes()
     assert record_release(tmp_path / "plain", "0.1.0", tmp_path / "dist" / "kuril-data-0.1.0.zip", 1) is None
 
 
@@ -246,3 +250,4 @@ def test_stale_cache_is_downloaded_again(served: str, cache: Path) -> None:
     again = fetch_release(VERSION)
     assert sha256(again.zip) == again.sha256
     assert (again.folder / "datapackage.json").is_file()
+

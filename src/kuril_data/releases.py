@@ -62,6 +62,16 @@ def registry(path: Path = REGISTRY) -> dict[str, dict[str, Any]]:
     return data.get("releases", {}) if isinstance(data, dict) else {}
 
 
+def recorded_epoch(root: Path, version: str) -> int | None:
+    """The build date recorded for `version` in the registry of the repository at `root`, if any.
+
+    A recorded version keeps that date, so that building it again (on the release tag, whose commit
+    date is later than the one recorded) gives the very zip whose SHA-256 the registry ships.
+    """
+    epoch = registry(root / REGISTRY_IN_REPO).get(version, {}).get("source_date_epoch")
+    return epoch if isinstance(epoch, int) else None
+
+
 def record_release(root: Path, version: str, zip_path: Path, stamp: int) -> Path | None:
     """Record `version` built into `zip_path` with build date `stamp` in the registry of the repository
     at `root`; None (nothing recorded) when `root` is not the toolkit's repository."""
