@@ -81,3 +81,4 @@ def download(url: str, sha256: str, target: Path) -> None:
                             "refusing it (nothing was kept)") from None
     except OSError as exc:
         raise DownloadError(f"{url}: cannot write {target} ({exc.strerror or exc})") from None
+    target.chmod(0o644)  # pooch's temporary file is private (0600); the texts and zips are not secrets

@@ -121,7 +121,7 @@ class Verbatim:
             elif self.missing:
                 why = f"none of the {len(self.missing)} source file(s) is in {self.folder}"
             else:
-                why = "the package lists no source files"
+                why = "no readable sources table lists a source file"
             return (f"verbatim checks NOT run: {why} (pass --sources DIR, set KURIL_DATA_SOURCES, "
                     "or run `kuril-data sources fetch`); quotations, evidence and names were not compared "
                     "with their sources")
