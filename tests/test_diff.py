@@ -32,7 +32,8 @@ from .conftest import FIXTURE_SOURCES, INVALID, ROOT, build_package
 
 SETUP = "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e '.[test]'"
 WORKFLOW = ROOT / ".github" / "workflows" / "validate.yml"
-ANNOTATION = re.compile(r"^::(error|warning) file=[^,]+(,line=\d+)?,title=[^:]+::.+$")
+# A problem names its file (and line); the verbatim-checks statement is a notice or warning without one.
+ANNOTATION = re.compile(r"^::(error|warning|notice) (file=[^,]+(,line=\d+)?,)?title=[^:]+::.+$")
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -77,7 +77,8 @@ def cli() -> None:
 @cli.command()
 @package_argument
 @click.option("--sources", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder of source text files: check quotations, evidence and names verbatim against them.")
+              help="Folder of source text files: check quotations, evidence and names verbatim against them. "
+                   "Default: $KURIL_DATA_SOURCES, else the cache filled by `kuril-data sources fetch`.")
 @format_option
 @limits_options
 def validate(path: Path, sources: Path | None, fmt: str, limits: Limits) -> None:
@@ -85,13 +86,17 @@ def validate(path: Path, sources: Path | None, fmt: str, limits: Limits) -> None
 
     Checks the descriptor and schemas, every CSV (encoding, dialect, header, types and
     constraints), primary and foreign keys, the data conventions (slugs, EDTF dates, BCP 47
-    tags, NFC text) and the domain rules. Exit 0 when clean, 1 when problems are found, 2 when
-    it could not run.
+    tags, NFC text) and the domain rules. With source texts (--sources, $KURIL_DATA_SOURCES or
+    the cache of `kuril-data sources fetch`) quotations, evidence and names are checked verbatim;
+    one line always says whether these checks ran and against which files. Exit 0 when clean, 1
+    when problems are found, 2 when it could not run.
     """
     from .validate import validate as run
 
     if sources is not None and not sources.is_dir():
         raise click.UsageError(f"--sources: {sources} is not a folder")
+    if sources is None:
+        sources = default_sources_folder()
     with could_not_run():
         report = run(path, sources=sources, limits=limits)
     out = report.render(fmt)
@@ -275,6 +280,79 @@ def timeline(path: Path, out: Path) -> None:
     except TimelineError as exc:
         raise CouldNotRun(str(exc)) from None
     click.echo(f"wrote {result.out} ({result.events} events)")
+
+
+# --- downloads: the source texts (`sources fetch`) and published releases (`fetch`) -------------
+# Both go through kuril_data.download: pinned SHA-256, user cache, nothing half-written.
+
+
+@contextmanager
+def download_errors() -> Iterator[None]:
+    """A failed or refused download (KurilDataError) as a one-line message with its exit code."""
+    from .errors import KurilDataError
+
+    try:
+        yield
+    except KurilDataError as exc:
+        error = CouldNotRun(str(exc))
+        error.exit_code = exc.exit_code
+        raise error from None
+
+
+def default_sources_folder() -> Path | None:
+    """validate's --sources when none is given: $KURIL_DATA_SOURCES, else the `sources fetch` cache."""
+    from .sources import default_sources
+
+    with download_errors():
+        return default_sources()
+
+
+@cli.group()
+def sources() -> None:
+    """The source texts the data is checked against verbatim (not published with the repository)."""
+
+
+@sources.command("fetch")
+@package_argument
+@click.option("--to", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to store the texts in (default: the user cache, which validate then uses).")
+def sources_fetch(path: Path, to: Path | None) -> None:
+    """Download every source text listed in the sources table of the package at PATH.
+
+    Files come from the mirror named by $KURIL_DATA_SOURCES_URL (a base URL under which each
+    file is found by its `path`); each is verified against its pinned SHA-256 and stored in the
+    user cache ($KURIL_DATA_CACHE_DIR overrides it) or TO. Files already there and verified are
+    kept without network access. A missing mirror, a missing file, a network failure or a
+    checksum mismatch exits 2 and leaves the folder as it was.
+    """
+    from .sources import fetch_sources
+
+    with download_errors():
+        result = fetch_sources(path, to)
+    click.echo(f"{len(result.downloaded)} source file(s) downloaded, {len(result.reused)} already there and "
+               f"verified, in {result.folder}")
+
+
+@cli.command()
+@click.argument("version")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to copy the release folder and zip into (default: leave them in the user cache).")
+def fetch(version: str, out: Path | None) -> None:
+    """Download the published release VERSION, verified against the checksum shipped with kuril-data.
+
+    The zip v{VERSION}/kuril-data-{VERSION}.zip comes from the project's Releases URL (package
+    metadata) or $KURIL_DATA_RELEASES_URL; its SHA-256 must match the registry of published
+    releases inside the package. It is unpacked into the user cache ($KURIL_DATA_CACHE_DIR
+    overrides it) and reused offline afterwards. An unknown version, a network failure, a
+    checksum mismatch or a corrupt zip exits 2 and leaves nothing in the cache.
+    """
+    from .releases import fetch_release
+
+    with download_errors():
+        result = fetch_release(version, out)
+    click.echo(f"kuril-data {version} (sha256 {result.sha256}) verified")
+    click.echo(f"{result.folder}/")
+    click.echo(f"{result.zip}")
 
 
 def main() -> None:

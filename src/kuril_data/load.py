@@ -56,19 +56,29 @@ class Loaded:
 
 
 @overload
-def load(table: str, *, source: Source = None) -> pd.DataFrame: ...
+def load(table: str, *, source: Source = None, version: str | None = None) -> pd.DataFrame: ...
 @overload
-def load(table: None = None, *, source: Source = None) -> dict[str, pd.DataFrame]: ...
+def load(table: None = None, *, source: Source = None, version: str | None = None) -> dict[str, pd.DataFrame]: ...
 
 
-def load(table: str | None = None, *, source: Source = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
+def load(table: str | None = None, *, source: Source = None,
+         version: str | None = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """The DataFrame of one table, or a dict of every table by name (in the descriptor's order).
 
     `source` is None (the data shipped with the installed package, or the repository when run
     from a source checkout), a package or release folder (or its datapackage.json), a release
-    zip, or the release's `kuril-data.sqlite`. Raises ValueError for an unknown table name and
-    LoadError when the source cannot be loaded.
+    zip, or the release's `kuril-data.sqlite`. `version` (instead of `source`) is a published
+    release, such as "0.1.0": downloaded once, verified against the checksum shipped with
+    kuril-data, and read from the user cache afterwards, offline (see `kuril_data.releases`).
+    Raises ValueError for an unknown table name, LoadError when the source cannot be loaded and
+    `kuril_data.releases.ReleaseError` when the version cannot be fetched.
     """
+    if version is not None:
+        if source is not None:
+            raise ValueError("give either source= or version=, not both")
+        from .releases import fetch_release
+
+        source = fetch_release(version).zip
     loaded = read_source(source)
     names = [r.name for r in loaded.package.resources]
     if table is not None and table not in names:

@@ -103,14 +103,45 @@ def _escape_property(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Verbatim:
+    """Whether the verbatim checks ran, and against which source files: stated by every validation."""
+
+    ran: bool
+    folder: str | None
+    checked: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {"ran": self.ran, "folder": self.folder, "checked": list(self.checked), "missing": list(self.missing)}
+
+    def to_text(self) -> str:
+        if not self.ran:
+            if self.folder is None:
+                why = "no source texts given"
+            elif self.missing:
+                why = f"none of the {len(self.missing)} source file(s) is in {self.folder}"
+            else:
+                why = "no readable sources table lists a source file"
+            return (f"verbatim checks NOT run: {why} (pass --sources DIR, set KURIL_DATA_SOURCES, "
+                    "or run `kuril-data sources fetch`); quotations, evidence and names were not compared "
+                    "with their sources")
+        total = len(self.checked) + len(self.missing)
+        count = f"{len(self.checked)} of {total}" if self.missing else str(total)
+        text = f"verbatim checks ran against {count} source file(s) in {self.folder}: {', '.join(self.checked)}"
+        return text + (f"; missing: {', '.join(self.missing)}" if self.missing else "")
+
+
+@dataclass(frozen=True)
 class Report:
     """The outcome of validating one package: every problem, in a stable order."""
 
     problems: tuple[Problem, ...]
+    # What the verbatim checks ran against; set by `validate`, which always states it (None elsewhere).
+    verbatim: Verbatim | None = None
 
     @classmethod
-    def of(cls, problems: Iterable[Problem]) -> Report:
-        return cls(tuple(sorted(set(problems), key=_sort_key)))
+    def of(cls, problems: Iterable[Problem], verbatim: Verbatim | None = None) -> Report:
+        return cls(tuple(sorted(set(problems), key=_sort_key)), verbatim)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -128,17 +159,22 @@ class Report:
         return [p.code for p in self.problems]
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "valid": self.valid,
             "stats": {"errors": len(self.errors), "warnings": len(self.warnings)},
             "problems": [p.to_dict() for p in self.problems],
         }
+        if self.verbatim is not None:
+            out["verbatim"] = {**self.verbatim.to_dict(), "statement": self.verbatim.to_text()}
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
     def to_text(self) -> str:
         lines = [p.to_text() for p in self.problems]
+        if self.verbatim is not None:
+            lines.append(self.verbatim.to_text())
         if self.valid:
             lines.append(f"valid ({len(self.warnings)} warning(s))" if self.warnings else "valid")
         else:
@@ -146,7 +182,11 @@ class Report:
         return "\n".join(lines)
 
     def to_github(self) -> str:
-        return "\n".join(p.to_github() for p in self.problems)
+        lines = [p.to_github() for p in self.problems]
+        if self.verbatim is not None:
+            level = "notice" if self.verbatim.ran else "warning"
+            lines.append(f"::{level} title=verbatim checks::{_escape_data(self.verbatim.to_text())}")
+        return "\n".join(lines)
 
     def render(self, fmt: str) -> str:
         return {"text": self.to_text, "json": self.to_json, "github": self.to_github}[fmt]()

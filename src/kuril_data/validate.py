@@ -74,6 +74,13 @@ def validate(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[s
 
     With `sources`, a folder holding the source text files, quotations, evidence excerpts and
     names are checked verbatim against them and the files' SHA-256 against the sources table.
+    The report states whether the verbatim checks ran and against which files (`Report.verbatim`).
     Raises PackageError when there is no package at `path` at all.
     """
-    return check(path, sources=sources, limits=limits).report
+    from dataclasses import replace
+
+    from .sources import coverage
+
+    checked = check(path, sources=sources, limits=limits)
+    folder = Path(sources) if sources is not None else None
+    return replace(checked.report, verbatim=coverage(checked.tables.get("sources"), folder))
