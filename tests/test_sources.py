@@ -247,3 +247,11 @@ def test_one_changed_character_fails_with_an_annotation(texts: tuple[Path, Path]
     assert result.output.splitlines()[0].startswith(
         "::error file=data/quotations.csv,line=2,title=not-in-source::text: ")
     assert result.output.splitlines()[-1].startswith("::notice title=verbatim checks::verbatim checks ran against")
+
+
+def test_statement_when_no_sources_table_is_readable(valid_package: Path) -> None:
+    """--sources given but the sources table is missing: the line says the checks did not run, and why."""
+    (valid_package / "data" / "sources.csv").unlink()
+    result = CliRunner().invoke(cli, ["validate", str(valid_package), "--sources", str(FIXTURE_SOURCES)])
+    assert result.exit_code == 1
+    assert "verbatim checks NOT run: no readable sources table lists a source file" in result.output
