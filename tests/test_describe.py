@@ -88,12 +88,37 @@ def test_no_project_url_is_written_by_hand_elsewhere() -> None:
         assert url in proj.urls.values(), f"README.md writes {url}, which is not a [project.urls] value"
 
 
+STALE = "stale: regenerate with `.venv/bin/python -m kuril_data.describe update`"
+
+
 def test_root_citation_is_generated_and_current() -> None:
-    """CITATION.cff is exactly what `python -m kuril_data.describe citation` writes."""
+    """CITATION.cff is exactly what `python -m kuril_data.describe update` writes."""
     package, problems = read_package(ROOT)
     assert package is not None and not problems
     assert (ROOT / "CITATION.cff").read_text(encoding="utf-8") == describe.citation_cff(package), \
-        "CITATION.cff is stale: regenerate it with `python -m kuril_data.describe citation`"
+        f"CITATION.cff is {STALE}"
+
+
+def test_descriptor_sources_come_from_the_sources_table() -> None:
+    """datapackage.json's `sources` are the `sources` table's titles and URLs (no URL guessed for the articles)."""
+    package, _ = read_package(ROOT)
+    assert package is not None
+    assert package.descriptor["sources"] == describe.descriptor_sources(package), f"datapackage.json is {STALE}"
+
+
+def test_update_rewrites_stale_files_only(tmp_path: Path) -> None:
+    """`describe update` rewrites a stale CITATION.cff and sources list, and nothing when both are current."""
+    for name in ("datapackage.json", "schemas", "data", "CITATION.cff"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copyfile)(ROOT / name, tmp_path / name)
+    descriptor = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["sources"] = [{"title": "stale"}]
+    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n",
+                                              encoding="utf-8")
+    (tmp_path / "CITATION.cff").write_text("stale\n", encoding="utf-8")
+    assert describe.update_repository(tmp_path) == [tmp_path / "CITATION.cff", tmp_path / "datapackage.json"]
+    assert (tmp_path / "datapackage.json").read_bytes() == (ROOT / "datapackage.json").read_bytes()
+    assert (tmp_path / "CITATION.cff").read_bytes() == (ROOT / "CITATION.cff").read_bytes()
+    assert describe.update_repository(tmp_path) == []
 
 
 # --- the release explains itself -----------------------------------------------------------------
@@ -161,6 +186,15 @@ def test_release_sources_carry_their_urls(release: Path) -> None:
         assert rows[sid]["url"] == ""
         assert "No URL is known" in rows[sid]["note"]
     assert len(d["sources"]) == len(rows)
+
+
+def test_release_compares_equal_to_its_package(release: Path) -> None:
+    """`kuril-data diff` of the release zip against the package it was built from finds nothing:
+    the properties a build adds ($schema, id, created, homepage) are not changes of the data."""
+    from kuril_data import diff_packages
+
+    d = diff_packages(str(release.parent / f"{release.name}.zip"), str(release.parent.parent / "pkg"))
+    assert d.bump == "none", d.to_dict()
 
 
 def test_release_jsonld_is_a_schema_org_dataset(release: Path) -> None:

@@ -4,14 +4,16 @@ Everything here derives from `kuril_data.project` (pyproject.toml's `[project]`/
 and the package's descriptor, schemas and data — no URL is written by hand:
 
 - `release_descriptor`: the release's datapackage.json — the package's descriptor plus `$schema`
-  (Data Package v2), `id`, `created`, `homepage`, `contributors`, `version`, sources with the
-  URLs of the `sources` table, and each data file's `bytes` and `hash`;
+  (Data Package v2), `id`, `created`, `homepage`, `contributors`, `version`, and each data
+  file's `bytes` and `hash`;
 - `citation_cff`: CITATION.cff (the repository's, and the release's with its version and date);
+- `descriptor_sources`: the descriptor's `sources` list (titles and URLs), from the `sources` table;
 - `jsonld`: a schema.org `Dataset` description;
 - `release_readme`: the README of the release for whoever has only the zip;
 - `release_notes`: a version's CHANGELOG section with its links, for the release page.
 
-`python -m kuril_data.describe citation` rewrites the repository's CITATION.cff;
+`python -m kuril_data.describe update` rewrites the repository's CITATION.cff and the `sources`
+list of its datapackage.json (tests fail while either is stale);
 `python -m kuril_data.describe check-tag TAG` checks a release tag against the versions;
 `python -m kuril_data.describe notes VERSION` prints the release notes.
 """
@@ -34,6 +36,9 @@ CITATION = "CITATION.cff"
 JSONLD = "kuril-data.jsonld"
 README = "README.md"
 LICENSES = ("LICENSE", "LICENSE-DATA.md")
+# Package properties a release adds from the project's identity and the build, not from the data:
+# `kuril-data diff` leaves them out, so a release compares equal to the package it was built from.
+BUILD_PROPERTIES = frozenset({"$schema", "id", "created", "homepage"})
 CITE_MESSAGE = "If you use this data package, please cite it as below, with the version you used."
 
 
@@ -88,7 +93,6 @@ def release_descriptor(package: Package, folder: Path, created: str, proj: Proje
     out["created"] = created
     out["homepage"] = proj.homepage
     out["contributors"] = contributors(package, proj)
-    out["sources"] = descriptor_sources(package)
     resources = []
     for raw in base.get("resources", []):
         size, digest = file_stats(folder / raw["path"])
@@ -151,7 +155,6 @@ def jsonld(package: Package, created: str, zip_name: str, proj: Project | None =
         "version": version,
         "dateCreated": iso_date(created),
         "url": proj.homepage,
-        "sameAs": proj.repository,
         "license": licenses[0].get("path", licenses[0].get("name", "")),
         "creator": [{"@type": "Organization", "name": n} for n in author_names(package, proj)],
         "keywords": list(d.get("keywords", [])),
@@ -182,6 +185,7 @@ def release_readme(package: Package, folder: Path, created: str, proj: Project |
         for r in package.resources)
     authors = ", ".join(author_names(package, proj))
     data_licence = f"{licenses[0].get('title', licenses[0].get('name', ''))} ({licenses[0].get('name', '')})"
+    timeline = ("\n| `timeline.svg` | every event on a time axis |" if (folder / "timeline.svg").is_file() else "")
     licence_files = "".join(f", `{n}`" for n in LICENSES if (folder / n).is_file())
     return f"""# {d.get('title', package.name)} — release {version}
 
@@ -200,7 +204,7 @@ Version {version}, built {iso_date(created)} from the source repository
 | `data/*.csv`, `schemas/*.json`, `datapackage.json` | the Data Package: CSV tables, Table Schemas, descriptor |
 | `metadata.json` | table and column descriptions for [Datasette](https://datasette.io/) |
 | `data-dictionary.md` | every table and field explained |
-| `{JSONLD}` | a schema.org `Dataset` description of this release |
+| `{JSONLD}` | a schema.org `Dataset` description of this release |{timeline}
 | `CHANGELOG.md` | what changed in each version |
 | `{CITATION}`{licence_files} | how to cite it{", and the licences" if licence_files else ""} |
 | `SHA256SUMS` | checksums of every other file: `sha256sum -c SHA256SUMS` |
@@ -295,22 +299,31 @@ def tag_problem(tag: str, root: Path, proj: Project | None = None) -> str | None
     return None
 
 
-def write_root_citation(root: Path) -> Path:
-    """Regenerate the repository's CITATION.cff from pyproject.toml and datapackage.json."""
+def update_repository(root: Path) -> list[Path]:
+    """Regenerate the repository's CITATION.cff (from pyproject.toml and datapackage.json) and the
+    `sources` list of its datapackage.json (from the `sources` table); return the files changed."""
     from .package import read_package
 
     package, problems = read_package(root)
     if package is None:
-        raise SystemExit(f"cannot read {root / DESCRIPTOR}: {problems}")
-    target = root / CITATION
-    target.write_text(citation_cff(package), encoding="utf-8", newline="\n")
-    return target
+        raise SystemExit(f"cannot read {root / DESCRIPTOR}: {'; '.join(p.to_text() for p in problems)}")
+    descriptor = dict(package.descriptor)
+    descriptor["sources"] = descriptor_sources(package)
+    wanted = {root / CITATION: citation_cff(package),
+              root / DESCRIPTOR: json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n"}
+    changed = []
+    for path, text in wanted.items():
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8", newline="\n")
+            changed.append(path)
+    return changed
 
 
 def main(argv: list[str]) -> int:
     root = Path.cwd()
-    if argv[:1] == ["citation"]:
-        print(f"wrote {write_root_citation(root)}")
+    if argv == ["update"]:
+        changed = update_repository(root)
+        print("\n".join(f"wrote {p}" for p in changed) or "CITATION.cff and datapackage.json are up to date")
         return 0
     if len(argv) == 2 and argv[0] == "check-tag":
         problem = tag_problem(argv[1], root)
@@ -320,7 +333,7 @@ def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "notes":
         sys.stdout.write(release_notes((root / "CHANGELOG.md").read_text(encoding="utf-8"), argv[1]))
         return 0
-    print("usage: python -m kuril_data.describe citation | check-tag TAG | notes VERSION", file=sys.stderr)
+    print("usage: python -m kuril_data.describe update | check-tag TAG | notes VERSION", file=sys.stderr)
     return 2
 
 

@@ -62,12 +62,11 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
         folder.mkdir()
         write_exports(checked, folder, FORMATS, stamp=stamp)
         copy_package(package, folder)
-        created = iso_timestamp(stamp)
-        describe_release(package, folder, created)
         shutil.copyfile(changelog, folder / CHANGELOG)
         (folder / DICTIONARY).write_text(render_dictionary(package), encoding="utf-8", newline="\n")
         if timeline.available():
             timeline.draw(checked, folder / TIMELINE)
+        describe_release(package, folder, iso_timestamp(stamp))
         write_checksums(folder)
         fix_permissions(folder, stamp)
         write_zip(folder, tmp / f"{name}.zip", stamp)
