@@ -284,3 +284,18 @@ def test_release_notes_are_the_changelog_section() -> None:
         describe.changelog_section(changelog, "2.0.0")
     assert describe.changelog_section((ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), project().version)
 
+
+
+def test_describe_usage_and_notes_from_the_command_line() -> None:
+    """`python -m kuril_data.describe`: usage and exit 2 for an unknown action or a missing argument;
+    `notes VERSION` prints the section of this repository's CHANGELOG."""
+    for argv in ([], ["nope"], ["notes"], ["update", "x"]):
+        done = subprocess.run([sys.executable, "-m", "kuril_data.describe", *argv], cwd=ROOT, capture_output=True,
+                              text=True, timeout=60, check=False)
+        assert done.returncode == 2 and done.stderr == (
+            "usage: python -m kuril_data.describe update | check-tag TAG | notes VERSION\n"), argv
+    version = project().version
+    done = subprocess.run([sys.executable, "-m", "kuril_data.describe", "notes", version], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0
+    assert done.stdout == describe.release_notes((ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), version)

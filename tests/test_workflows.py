@@ -54,3 +54,18 @@ def test_a_broken_workflow_is_caught(tmp_path: Path) -> None:
                         "      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n",
                         encoding="utf-8")
     assert _run(str(BIN / "zizmor"), "--offline", "--no-progress", str(unpinned)).returncode != 0
+
+
+def test_workflows_run_only_commands_that_exist() -> None:
+    """Every `kuril-data` subcommand and `python -m kuril_data.describe` action a workflow runs exists."""
+    import re
+
+    from kuril_data import describe
+    from kuril_data.cli import cli
+
+    text = "\n".join(w.read_text(encoding="utf-8") for w in WORKFLOWS)
+    used = set(re.findall(r"\.venv/bin/kuril-data ([a-z-]+)", text))
+    assert {"release", "validate"} <= used and used <= set(cli.commands), used - set(cli.commands)
+    actions = set(re.findall(r"-m kuril_data\.describe ([a-z-]+)", text))
+    assert actions == {"check-tag", "notes"}
+    assert actions <= set(describe.ACTIONS)

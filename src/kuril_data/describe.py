@@ -319,22 +319,38 @@ def update_repository(root: Path) -> list[Path]:
     return changed
 
 
+def _update(root: Path) -> int:
+    changed = update_repository(root)
+    print("\n".join(f"wrote {p}" for p in changed) or "CITATION.cff and datapackage.json are up to date")
+    return 0
+
+
+def _check_tag(root: Path, tag: str) -> int:
+    problem = tag_problem(tag, root)
+    if problem:
+        print(f"Error: {problem}", file=sys.stderr)
+        return 1
+    print(f"{tag} names version {project().version}")
+    return 0
+
+
+def _notes(root: Path, version: str) -> int:
+    sys.stdout.write(release_notes((root / "CHANGELOG.md").read_text(encoding="utf-8"), version))
+    return 0
+
+
+# The maintainer's and the release workflow's actions, run from the repository root: name -> (function, argument).
+ACTIONS = {"update": (_update, None), "check-tag": (_check_tag, "TAG"), "notes": (_notes, "VERSION")}
+
+
 def main(argv: list[str]) -> int:
-    root = Path.cwd()
-    if argv == ["update"]:
-        changed = update_repository(root)
-        print("\n".join(f"wrote {p}" for p in changed) or "CITATION.cff and datapackage.json are up to date")
-        return 0
-    if len(argv) == 2 and argv[0] == "check-tag":
-        problem = tag_problem(argv[1], root)
-        print(f"Error: {problem}" if problem else f"{argv[1]} names version {project().version}",
-              file=sys.stderr if problem else sys.stdout)
-        return 1 if problem else 0
-    if len(argv) == 2 and argv[0] == "notes":
-        sys.stdout.write(release_notes((root / "CHANGELOG.md").read_text(encoding="utf-8"), argv[1]))
-        return 0
-    print("usage: python -m kuril_data.describe update | check-tag TAG | notes VERSION", file=sys.stderr)
-    return 2
+    name, args = (argv[0], argv[1:]) if argv else ("", [])
+    action = ACTIONS.get(name)
+    if action is None or len(args) != (action[1] is not None):
+        usage = " | ".join(f"{n} {a or ''}".rstrip() for n, (_, a) in ACTIONS.items())
+        print(f"usage: python -m kuril_data.describe {usage}", file=sys.stderr)
+        return 2
+    return action[0](Path.cwd(), *args)
 
 
 if __name__ == "__main__":
