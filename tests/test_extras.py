@@ -3,6 +3,7 @@ and the command says which extra to install instead of failing with a traceback.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import sysconfig
@@ -35,11 +36,14 @@ def _run(code: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_core_dependencies_are_what_load_imports() -> None:
-    """The core is pandas, pyarrow, edtf and langcodes, lower bounds only; click and frictionless are `tools`."""
+    """The core holds pandas, pyarrow, edtf and langcodes, never the tools' or plot's packages;
+    every dependency is a lower bound, never an exact pin or an upper bound."""
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    names = {d.split(">")[0].split("=")[0].split("<")[0].strip() for d in meta["dependencies"]}
-    assert names == {"edtf", "langcodes", "pandas", "pyarrow"}
-    for dep in [*meta["dependencies"], *meta["optional-dependencies"]["tools"]]:
+    names = {re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0] for d in meta["dependencies"]}
+    assert {"edtf", "langcodes", "pandas", "pyarrow"} <= names
+    assert not names & set(EXTRAS), names & set(EXTRAS)
+    for dep in [*meta["dependencies"], *meta["optional-dependencies"]["tools"],
+                *meta["optional-dependencies"]["plot"]]:
         assert ">=" in dep and "==" not in dep and "<" not in dep, dep
     tools = {d.split(">")[0] for d in meta["optional-dependencies"]["tools"]}
     assert tools == {m for m, extra in EXTRAS.items() if extra == "tools"}
