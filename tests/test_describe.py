@@ -59,10 +59,12 @@ def test_identity_comes_from_pyproject() -> None:
 
 
 def test_versions_agree() -> None:
-    """pyproject.toml, datapackage.json and CITATION.cff give the same version."""
+    """pyproject.toml, datapackage.json, CITATION.cff and kuril_data.__version__ give the same version."""
+    import kuril_data
+
     descriptor = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
-    assert project().version == descriptor["version"] == cff["version"]
+    assert project().version == descriptor["version"] == cff["version"] == kuril_data.__version__
 
 
 def _tracked_text_files() -> list[Path]:
