@@ -13,7 +13,7 @@ python3 -m venv "$work/empty"
 base=$("$work/empty/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 base_kb=$(du -sk "$base" | cut -f1)
 base_n=$("$work/empty/bin/pip" list --format=freeze 2>/dev/null | wc -l)
-printf '| install | packages | size |\n|---|---|---|\n'
+printf '| install | packages (kuril-data included) | size of site-packages |\n|---|---|---|\n'
 for extra in "" "[tools]" "[plot]" "[tools,plot]"; do
   venv="$work/v"
   rm -rf "$venv" && python3 -m venv "$venv"
