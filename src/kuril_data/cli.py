@@ -203,9 +203,11 @@ def export(path: Path, formats: tuple[str, ...], out: Path) -> None:
 def release(path: Path, out: Path) -> None:
     """Build the release of the package at PATH: OUT/kuril-data-<version>/ and its .zip.
 
-    Validates, exports every format, adds datapackage.json with the data and schemas,
-    CHANGELOG.md, data-dictionary.md, timeline.svg (when matplotlib is installed) and
-    SHA256SUMS, and zips the folder. The version comes from datapackage.json
+    Validates, exports every format, adds datapackage.json (with $schema, id, created, homepage,
+    and each file's bytes and hash) with the data and schemas, CHANGELOG.md, data-dictionary.md,
+    timeline.svg (when matplotlib is installed), a README.md for whoever has only the zip,
+    CITATION.cff, kuril-data.jsonld (schema.org), LICENSE and LICENSE-DATA.md (when the package
+    has them) and SHA256SUMS, and zips the folder. The version comes from datapackage.json
     and needs a '## [<version>]' entry in CHANGELOG.md. Two builds of the same commit are
     byte-identical (the build date is SOURCE_DATE_EPOCH or the last commit date). Exit 1 when
     the package is refused, 2 when the build could not run; a failed build leaves nothing behind.

@@ -30,6 +30,7 @@ from . import dates
 from .arrow import arrow_schema, python_values, to_arrow
 from .dates import EARLIEST, LATEST
 from .package import Field, Package, Resource, safe_member
+from .project import project
 from .read import Table
 from .report import Report
 from .validate import Checked, check
@@ -441,7 +442,7 @@ def write_datasette_metadata(package: Package, target: Path, version: str) -> No
         "description": package.descriptor.get("description", ""),
         "license": licenses[0].get("name", ""),
         "license_url": licenses[0].get("path", ""),
-        "source_url": package.descriptor.get("homepage", ""),
+        "source_url": package.descriptor.get("homepage") or project().homepage,
         "databases": {ARTIFACT: {"source": f"{package.name} {version}", "tables": tables}},
     }
     target.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", newline="\n")

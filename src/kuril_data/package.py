@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .extras import require
 from .report import Problem
 from .standard import certain_package, certain_schema
 
@@ -204,15 +205,13 @@ def _offline(descriptor: dict[str, Any]) -> dict[str, Any]:
 
 
 def _frictionless_package() -> Any:
-    from frictionless import Package as FPackage
-
-    return FPackage
+    # Raises MissingExtra (not a problem in the report) without the `tools` extra: a plain
+    # descriptor never gets here, so load() of the shipped data or a release works without it.
+    return require("frictionless", "checking a descriptor of this shape against the Frictionless standard").Package
 
 
 def _frictionless_schema() -> Any:
-    from frictionless import Schema as FSchema
-
-    return FSchema
+    return require("frictionless", "checking a Table Schema of this shape against the Frictionless standard").Schema
 
 
 def _check_descriptor(descriptor: dict[str, Any], rel: str) -> Iterator[Problem]:
@@ -220,10 +219,12 @@ def _check_descriptor(descriptor: dict[str, Any], rel: str) -> Iterator[Problem]
         {k: v for k, v in r.items() if k in ("name", "path")} if isinstance(r, dict) else r
         for r in descriptor.get("resources") or []
     ]})
+    # A descriptor of the plain shape standard.py recognises is one frictionless certainly
+    # accepts: importing it (~0.3 s) is skipped then, the problems are the same.
+    certain = certain_package(shell)
+    fpackage = None if certain else _frictionless_package()
     try:
-        # A descriptor of the plain shape standard.py recognises is one frictionless certainly
-        # accepts: importing it (~0.3 s) is skipped then, the problems are the same.
-        errors = [] if certain_package(shell) else _frictionless_package().validate_descriptor(shell).errors
+        errors = [] if fpackage is None else fpackage.validate_descriptor(shell).errors
     except Exception as exc:  # frictionless raises on some malformed shapes
         yield Problem(rel, None, None, "descriptor-error", f"not a valid Data Package: {exc}")
         return

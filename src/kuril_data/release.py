@@ -10,6 +10,7 @@ was and nothing new behind.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from . import timeline
+from . import describe, timeline
 from .dictionary import render as render_dictionary
 from .export import (
     ARTIFACT,
@@ -27,6 +28,7 @@ from .export import (
     build_timestamp,
     checked_or_refuse,
     install,
+    iso_timestamp,
     staging,
     write_exports,
 )
@@ -72,6 +74,7 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
         (folder / DICTIONARY).write_text(render_dictionary(package), encoding="utf-8", newline="\n")
         if timeline.available():
             timeline.draw(checked, folder / TIMELINE)
+        describe_release(package, folder, iso_timestamp(stamp))
         write_checksums(folder)
         fix_permissions(folder, stamp)
         write_zip(folder, tmp / f"{name}.zip", stamp)
@@ -143,6 +146,26 @@ def copy_package(package: Package, folder: Path) -> None:
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
+
+
+def describe_release(package: Package, folder: Path, created: str) -> None:
+    """The files that tell a stranger what the release is: the enriched datapackage.json, README,
+    CITATION.cff with this version and date, schema.org JSON-LD, and the licences of the package
+    folder (LICENSE, LICENSE-DATA.md, copied when present). All derive from `kuril_data.project`."""
+    def write(rel: str, text: str) -> None:
+        (folder / rel).write_text(text, encoding="utf-8", newline="\n")
+
+    def dump(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+    for rel in describe.LICENSES:
+        source, _ = safe_member(package.root, rel)
+        if source is not None and source.is_file():
+            shutil.copyfile(source, folder / rel)
+    write(DESCRIPTOR, dump(describe.release_descriptor(package, folder, created)))
+    write(describe.CITATION, describe.citation_cff(package, date=describe.iso_date(created)))
+    write(describe.JSONLD, dump(describe.jsonld(package, created, f"{folder.name}.zip")))
+    write(describe.README, describe.release_readme(package, folder, created))
 
 
 def files_of(folder: Path) -> list[str]:
