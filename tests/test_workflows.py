@@ -13,9 +13,6 @@ from .conftest import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 BIN = Path(sys.executable).parent
-# validate.yml is rewritten on another branch (actions pinned to commit SHAs there); until that
-# lands, its zizmor findings (unpinned actions) are expected here. Shape is still checked.
-PENDING_ZIZMOR = {"validate.yml": "zizmor: unpinned actions in validate.yml are fixed on the sources branch"}
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -34,9 +31,7 @@ def test_workflow_matches_githubs_schema(workflow: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("workflow", [
-    pytest.param(w, marks=pytest.mark.xfail(reason=PENDING_ZIZMOR[w.name], strict=True)) if w.name in PENDING_ZIZMOR
-    else w for w in WORKFLOWS], ids=lambda p: p.name)
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
 def test_workflow_passes_zizmor(workflow: Path) -> None:
     """zizmor --offline finds nothing (every action pinned to a commit, least permissions, no injection)."""
     done = _run(str(BIN / "zizmor"), "--offline", "--no-progress", str(workflow))
