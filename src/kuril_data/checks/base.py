@@ -48,7 +48,10 @@ class Context:
         """`compute()` once per key and run: lookups that several checks (or units) share."""
         if key not in self._memo:
             self._memo[key] = compute()
-        return self._memo[key]  # type: ignore[no-any-return]
+        return self._memo[key]
+
+    def remember(self, key: tuple[Any, ...], value: Any) -> None:
+        self._memo[key] = value
 
     def recall(self, key: tuple[Any, ...]) -> Any:
         """What `memo` holds for key, or None: a lookup another check may have left."""
