@@ -98,8 +98,7 @@ def cell_verdict(field: Field, value: str) -> Verdict | None:
         return Cells.CONTROL, {"code": ord(bad.group()), "position": bad.start() + 1}
     run = long_combining_run(value)  # before normalising, which is quadratic in such a run
     if run:
-        return Cells.COMBINING_RUN, {"count": len(run.group()), "position": run.start() + 1,
-                                     "limit": MAX_COMBINING_RUN}
+        return Cells.COMBINING_RUN, {"position": run[0], "count": run[1], "limit": MAX_COMBINING_RUN}
     if not (value.isascii() or unicodedata.is_normalized("NFC", value)):  # bounded: no long run (above)
         return Cells.NOT_NFC, {"value": show(value)}
     typed = FIELD_TYPES[field.type].problem(value)
