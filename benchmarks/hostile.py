@@ -16,13 +16,14 @@ registry check the case stresses timed alone in this process, with the ratio of 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,12 +113,19 @@ def _check_alone(pkg: Path, name: str) -> float:
     return best
 
 
-def _run(build: Callable[[Path], None], mutate: Callable[[Path], None], check: str) -> tuple[float, float, float]:
+@contextlib.contextmanager
+def _package(build: Callable[[Path], None], mutate: Callable[[Path], None]) -> Iterator[Path]:
+    """A package built in a temporary folder, then mutated into the case."""
     with tempfile.TemporaryDirectory(prefix="kuril-hostile-") as tmp:
         pkg = Path(tmp) / "pkg"
         pkg.mkdir()
         build(pkg)
         mutate(pkg)
+        yield pkg
+
+
+def _run(build: Callable[[Path], None], mutate: Callable[[Path], None], check: str) -> tuple[float, float, float]:
+    with _package(build, mutate) as pkg:
         _, wall, rss = measure(pkg)
         return wall, rss, _check_alone(pkg, check)
 
@@ -148,11 +156,7 @@ def main() -> None:
     rows = ["| case | exit | wall (s) | peak RSS (MB) | within 2 s and 256 MB |", "|---|---|---|---|---|"]
     failures = 0
     for name, mutate, *_ in ([] if args.only_scaling else CASES):
-        with tempfile.TemporaryDirectory(prefix="kuril-hostile-") as tmp:
-            pkg = Path(tmp) / "pkg"
-            pkg.mkdir()
-            build_package(pkg)
-            mutate(pkg)
+        with _package(build_package, mutate) as pkg:
             code, wall, rss = measure(pkg)
         ok = wall <= WALL_LIMIT and rss <= RSS_LIMIT_MB
         failures += not ok
