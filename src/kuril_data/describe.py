@@ -25,6 +25,7 @@ import hashlib
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -340,7 +341,9 @@ def _notes(root: Path, version: str) -> int:
 
 
 # The maintainer's and the release workflow's actions, run from the repository root: name -> (function, argument).
-ACTIONS = {"update": (_update, None), "check-tag": (_check_tag, "TAG"), "notes": (_notes, "VERSION")}
+ACTIONS: dict[str, tuple[Callable[..., int], str | None]] = {
+    "update": (_update, None), "check-tag": (_check_tag, "TAG"), "notes": (_notes, "VERSION"),
+}
 
 
 def main(argv: list[str]) -> int:

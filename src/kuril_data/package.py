@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .errors import KurilDataError
 from .extras import require
 from .report import Problem
 from .standard import certain_package, certain_schema
+from .types import SUPPORTED_TYPES
 
 DESCRIPTOR = "datapackage.json"
-SUPPORTED_TYPES = ("string", "integer", "number", "boolean", "date", "year")
-CONSTRAINTS = {
+CONSTRAINTS: dict[str, type | tuple[type, ...]] = {
     "required": bool, "unique": bool, "enum": list, "pattern": str,
     "minLength": int, "maxLength": int, "minimum": (int, float, str), "maximum": (int, float, str),
 }
@@ -28,7 +29,7 @@ MAX_DESCRIPTOR_BYTES = 1_000_000
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-class PackageError(Exception):
+class PackageError(KurilDataError):
     """The package cannot be read at all (no descriptor, or the path is not a package)."""
 
 
@@ -307,10 +308,17 @@ def parse_schema(raw: Any, rel: str) -> tuple[Schema | None, list[Problem]]:
             elif not isinstance(value, want) or (want is int and isinstance(value, bool)):
                 problems.append(bad(f"constraint {key!r} has the wrong type", name))
         if isinstance(constraints.get("pattern"), str):
-            try:
+            from .checks.patterns import pattern_error
+
+            try:  # the standard's regex syntax (frictionless reads it with Python's re)...
                 re.compile(constraints["pattern"])
             except re.error as exc:
                 problems.append(bad(f"pattern is not a valid regular expression: {exc}", name))
+            else:
+                why = pattern_error(constraints["pattern"])  # ...and one a linear-time engine runs
+                if why:
+                    problems.append(bad(f"pattern cannot be run by the linear-time regex engine (RE2): {why}",
+                                        name))
         if name in {x.name for x in fields}:
             problems.append(bad(f"field name {name!r} is used twice", name))
             continue

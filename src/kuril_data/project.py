@@ -71,13 +71,17 @@ def from_metadata(dist: str = DIST) -> Project:
     from importlib.metadata import metadata
 
     meta = metadata(dist)
+
+    def get(key: str) -> str:
+        return next(iter(meta.get_all(key) or []), "")
+
     urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL") or [] if ", " in u)
-    authors = meta.get("Author") or meta.get("Author-email") or ""
+    authors = get("Author") or get("Author-email")
     return Project(
-        name=meta["Name"], version=meta["Version"], summary=meta.get("Summary") or "",
-        license=meta.get("License-Expression") or meta.get("License") or "",
+        name=meta["Name"], version=meta["Version"], summary=get("Summary"),
+        license=get("License-Expression") or get("License"),
         authors=tuple(a.strip() for a in authors.split(",") if a.strip()),
-        keywords=tuple(k.strip() for k in (meta.get("Keywords") or "").split(",") if k.strip()), urls=urls)
+        keywords=tuple(k.strip() for k in get("Keywords").split(",") if k.strip()), urls=urls)
 
 
 @cache

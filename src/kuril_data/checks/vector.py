@@ -19,7 +19,7 @@ from .. import _unicode_tables
 from .. import arrow_lit as lit
 from ..read import Table
 from .base import Context
-from .text import FORBIDDEN, FORMULA_START
+from .text import FORBIDDEN, FORMULA_START, ranges, stored
 
 EMPTY, FALSE, ONE = lit.lit(""), lit.lit(False), lit.lit(1)
 
@@ -28,11 +28,7 @@ def rows(mask: Any) -> list[int]:
     """Indices where a boolean (chunked) array is true."""
     if isinstance(mask, pa.ChunkedArray):
         mask = mask.combine_chunks() if mask.num_chunks != 1 else mask.chunk(0)
-    return pc.indices_nonzero(mask.fill_null(FALSE)).to_pylist()  # type: ignore[no-any-return]
-
-
-def union(*lists: list[int]) -> list[int]:
-    return sorted(set().union(*lists)) if len(lists) > 1 else list(lists[0])
+    return pc.indices_nonzero(mask.fill_null(FALSE)).to_pylist()
 
 
 def any_of(a: Any, b: Any) -> Any:
@@ -91,25 +87,11 @@ def unicode_tables() -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
             suspect.update(int(p, 16) for p in d.split()[1:])
             if unicodedata.normalize("NFC", chr(c)) != chr(c):
                 suspect.add(c)
-    return _ranges(combining), _ranges(suspect)
+    return ranges(combining), ranges(suspect)
 
 
-def _ranges(codes: list[int] | set[int]) -> list[tuple[int, int]]:
-    out: list[list[int]] = []
-    for c in sorted(codes):
-        if out and out[-1][1] == c - 1:
-            out[-1][1] = c
-        else:
-            out.append([c, c])
-    return [(a, b) for a, b in out]
-
-
-def stored(table: tuple[int | tuple[int, int], ...]) -> list[tuple[int, int]]:
-    return [r if isinstance(r, tuple) else (r, r) for r in table]
-
-
-def _cls(ranges: list[tuple[int, int]]) -> str:
-    return "[" + "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
+def _cls(spans: list[tuple[int, int]]) -> str:
+    return "[" + "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in spans) + "]"
 
 
 @lru_cache(maxsize=1)
@@ -121,7 +103,7 @@ def suspect_regex() -> str:
         combining, not_quick = stored(_unicode_tables.COMBINING), stored(_unicode_tables.NOT_QUICK_NFC)
     else:  # another Python: derive the tables (slow, but exact)
         combining, not_quick = unicode_tables()
-    space = _cls(_ranges([c for c in range(0x3001) if chr(c).isspace()]))  # no space character above U+3000
+    space = _cls(ranges([c for c in range(0x3001) if chr(c).isspace()]))  # no space character above U+3000
     forbidden = re.sub(r"\\u([0-9a-fA-F]{4})", r"\\x{\1}", FORBIDDEN.pattern)
     comb = _cls(combining)
     start = "[" + "".join("\\" + c for c in FORMULA_START) + "]"
