@@ -132,3 +132,18 @@ def test_cli_maps_every_library_error_in_one_place(valid_package: Path, tmp_path
     assert could_not.exit_code == 2
     assert could_not.output.startswith("Error:")
     assert "Traceback" not in refused.output + could_not.output
+
+
+def test_real_process_exits_with_each_error_code(valid_package: Path, tmp_path: Path) -> None:
+    """Through the entry point (not only click's test runner): 2 when it could not run, 1 when refused."""
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kuril_data", *args], capture_output=True, text=True,
+                              check=False)
+
+    missing = run("validate", str(tmp_path / "nowhere"))
+    assert (missing.returncode, missing.stderr.strip()) == (2, f"Error: no datapackage.json at {tmp_path / 'nowhere'}")
+    (valid_package / "data" / "events.csv").write_text("event_id\n", encoding="utf-8")
+    refused = run("export", str(valid_package), "--out", str(tmp_path / "out"))
+    assert refused.returncode == 1
+    assert "[header-mismatch]" in refused.stdout and refused.stderr.startswith("Error:")
+    assert not (tmp_path / "out").exists()

@@ -27,11 +27,11 @@ class Commands(click.Group):
             if exc.report is not None:
                 click.echo(exc.report.to_text())
             click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            sys.exit(exc.exit_code)  # not ctx.exit: main() runs click with standalone_mode=False
         except OSError as exc:  # a file that cannot be read or written
             where = f": {exc.filename}" if exc.filename else ""
             click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
-            ctx.exit(2)
+            sys.exit(2)
 
 
 def package_argument(f: Callable[..., Any]) -> Callable[..., Any]:
