@@ -27,11 +27,11 @@ class Commands(click.Group):
             if exc.report is not None:
                 click.echo(exc.report.to_text())
             click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            sys.exit(exc.exit_code)  # not ctx.exit: main() runs click with standalone_mode=False
         except OSError as exc:  # a file that cannot be read or written
             where = f": {exc.filename}" if exc.filename else ""
             click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
-            ctx.exit(2)
+            sys.exit(2)
 
 
 def package_argument(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -301,9 +301,7 @@ def fetch(version: str, out: Path | None) -> None:
 def main() -> None:
     """Entry point: no Python traceback ever reaches a user."""
     try:
-        # Without standalone mode click returns (not raises) the code of a ctx.exit(), as Commands uses.
-        code = cli.main(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
+        cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:
