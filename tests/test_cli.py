@@ -27,7 +27,8 @@ def test_validate_clean_exits_zero(valid_package: Path) -> None:
     """A clean package prints 'valid' and exits 0."""
     result = CliRunner().invoke(cli, ["validate", str(valid_package), "--sources", str(FIXTURE_SOURCES)])
     assert result.exit_code == 0
-    assert result.output == "valid\n"
+    assert result.output == (f"verbatim checks ran against 2 source file(s) in {FIXTURE_SOURCES}: "
+                             "article-en.txt, article-pl.txt\nvalid\n")
 
 
 def test_validate_text_names_file_line_field_and_reason(tmp_path: Path) -> None:
@@ -57,8 +58,9 @@ def test_validate_github_annotations(tmp_path: Path) -> None:
     pkg = _broken(tmp_path, "not-nfc")
     result = CliRunner().invoke(cli, ["validate", str(pkg), "--format", "github"])
     assert result.exit_code == 1
-    lines = result.output.splitlines()
+    *lines, verbatim = result.output.splitlines()
     assert lines and all(ANNOTATION.match(line) for line in lines), lines
+    assert verbatim.startswith("::warning title=verbatim checks::verbatim checks NOT run: no source texts given")
     assert lines[0].startswith("::error file=data/places.csv,line=4,title=not-nfc::description: ")
 
 
