@@ -38,7 +38,8 @@ MANIFEST = "manifest.json"
 WEIGHTS: dict[str, int] = {
     "sources": 4, "actors": 82, "actor_names": 360, "actor_roles": 39, "places": 47, "place_names": 222,
     "documents": 33, "document_actors": 75, "document_places": 65, "events": 72, "event_actors": 147,
-    "event_places": 66, "quotations": 258, "citations": 698, "disagreements": 40, "disagreement_accounts": 129,
+    "event_places": 66, "event_documents": 6, "quotations": 258, "citations": 698, "disagreements": 40,
+    "disagreement_accounts": 129,
 }
 MIN_ROWS = 12  # every table gets at least this many rows, so every fault has rows to go into
 LANGS = ("en", "pl", "th")
@@ -303,7 +304,8 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
             _edtf(rng, _START + dt.timedelta(days=rng.randrange(_SPAN)))
         events.append(make(
             "events", event_id=_id("event", i), title=rng.choice(TEXT["en"])[:80].rstrip(" ,"), kind=rng.choice(kinds),
-            date=date, summary=_text(rng, "en") if rng.random() < 0.8 else "",
+            date=date, date_basis=rng.choice(_enum(b, "events", "date_basis")),
+            summary=_text(rng, "en") if rng.random() < 0.8 else "",
             document_id=_id("document", doc) if doc is not None else "",
             place_id=_id("place", rng.randrange(n["places"])) if rng.random() < 0.3 else "",
             note=_text(rng, "en", 1) if rng.random() < 0.1 else ""))
@@ -316,6 +318,7 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
         quotes.append(make(
             "quotations", quotation_id=_id("quotation", i), text=_text(rng, LANGS[k]), language=LANGS[k],
             speaker_id=_id("actor", rng.randrange(n["actors"])) if rng.random() < 0.6 else "",
+            voice=rng.choice([v for v in _enum(b, "quotations", "voice") if v != "commentary"]),
             date=_edtf(rng, _START + dt.timedelta(days=rng.randrange(_SPAN))) if rng.random() < 0.4 else "",
             document_id=_id("document", rng.randrange(n["documents"])) if rng.random() < 0.3 else "",
             event_id=_id("event", rng.randrange(n["events"])) if rng.random() < 0.3 else "",
@@ -370,6 +373,8 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
              role=lambda *_, roles=roles: rng.choice(roles), citation_id=lambda x, _: cites[x][0])
         link(f"{owner}_places", (f"{owner}_id", prefix, n[f"{owner}s"]), ("place_id", "place", n["places"]),
              citation_id=lambda x, _: cites[x][0])
+    link("event_documents", ("event_id", "event", n["events"]), ("document_id", "document", n["documents"]),
+         citation_id=lambda x, _: cites[x][0])
     kinds = _enum(b, "disagreements", "kind")
     b.rows["disagreements"] = [make("disagreements", disagreement_id=_id("disagreement", i), kind=rng.choice(kinds),
                                     subject=_text(rng, "en", 1)) for i in range(n["disagreements"])]
