@@ -3,19 +3,25 @@
 Issue 8 asks that each case ends within 2 s and 256 MB. Each case is built exactly as the test
 suite builds it (tests/test_hostile.py), then validated in a fresh process under GNU time:
 
-    .venv/bin/python -m benchmarks.hostile [--output FILE]
+    .venv/bin/python -m benchmarks.hostile [--output FILE] [--only-scaling]
 
 Prints a markdown table: case, exit code, wall seconds, peak RSS, and whether both limits hold.
+Then, for the inputs of issue 15 whose cost used to grow faster than their size (a nested
+quantifier pattern, a long part_of chain, a run of combining marks, a long EDTF set), the same
+case at the issue's size and at ten times it, with the ratio of the times (~1 when the fixed
+cost dominates, ~10 for linear work, ~100 or more for quadratic).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,9 +38,81 @@ def measure(pkg: Path) -> tuple[int, float, float]:
     return proc.returncode, wall, peak_kb / 1024
 
 
+def _edit(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+
+
+def _pattern(n: int) -> Callable[[Path], None]:
+    """events.note must match ^(a+)+$; one note is n a's and a '!'."""
+    def mutate(pkg: Path) -> None:
+        path = pkg / "schemas" / "events.json"
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        next(f for f in schema["fields"] if f["name"] == "note")["constraints"] = {"pattern": "^(a+)+$"}
+        path.write_text(json.dumps(schema), encoding="utf-8")
+        _edit(pkg / "data" / "events.csv", "moscow,\n", "moscow," + "a" * n + "!\n")
+    return mutate
+
+
+def _chain(n: int) -> Callable[[Path], None]:
+    """n places, each part_of the next: no cycle."""
+    def mutate(pkg: Path) -> None:
+        rows = [f"p{i:07d},Place {i},island,{f'p{i + 1:07d}' if i < n - 1 else ''}," for i in range(n)]
+        rows += ["moscow,Moscow,city,,", "kuril-islands,Kuril Islands,island-group,,",
+                 "shikotan,Shikotan,island,kuril-islands,"]
+        (pkg / "data" / "places.csv").write_text("place_id,name,kind,part_of,description\n" + "\n".join(rows) + "\n",
+                                                 encoding="utf-8")
+    return mutate
+
+
+def _combining(n: int) -> Callable[[Path], None]:
+    """An actor key of n alternating U+0301 U+0323."""
+    def mutate(pkg: Path) -> None:
+        _edit(pkg / "data" / "actors.csv", "gromyko,A.", "gromyko" + "\u0301\u0323" * (n // 2) + ",A.")
+    return mutate
+
+
+def _edtf(n: int) -> Callable[[Path], None]:
+    """An event date that is an EDTF set of n members."""
+    def mutate(pkg: Path) -> None:
+        huge = "{" + ",".join(f"1956-10-{1 + i % 28:02d}" for i in range(n)) + "}"
+        _edit(pkg / "data" / "events.csv", "signing,1956-10-19,", f'signing,"{huge}",')
+    return mutate
+
+
+# (case, what n counts, the issue's size, the builder): measured at n and 10 n.
+SCALING: list[tuple[str, str, int, Callable[[int], Callable[[Path], None]]]] = [
+    ("pattern ^(a+)+$ on one cell (item 3)", "characters", 100_000, _pattern),
+    ("part_of chain, no cycle (item 4)", "places", 3_000, _chain),
+    ("combining marks in one key (item 5)", "marks", 99_000, _combining),
+    ("EDTF set in one date (item 6)", "members", 1_500, _edtf),
+]
+
+
+def _run(build: Callable[[Path], None], mutate: Callable[[Path], None]) -> tuple[int, float, float]:
+    with tempfile.TemporaryDirectory(prefix="kuril-hostile-") as tmp:
+        pkg = Path(tmp) / "pkg"
+        pkg.mkdir()
+        build(pkg)
+        mutate(pkg)
+        return measure(pkg)
+
+
+def scaling(build: Callable[[Path], None]) -> list[str]:
+    rows = ["| case | n | wall (s) | peak RSS (MB) | 10 n | wall (s) | peak RSS (MB) | time ratio "
+            "| within 2 s and 256 MB |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, unit, n, builder in SCALING:
+        _, small, small_rss = _run(build, builder(n))
+        _, large, large_rss = _run(build, builder(10 * n))
+        ok = max(small, large) <= WALL_LIMIT and max(small_rss, large_rss) <= RSS_LIMIT_MB
+        rows.append(f"| {name} | {n:,} {unit} | {small:.2f} | {small_rss:.0f} | {10 * n:,} | {large:.2f} | "
+                    f"{large_rss:.0f} | {large / small:.1f} | {'yes' if ok else '**no**'} |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, help="also write the table to this file")
+    parser.add_argument("--only-scaling", action="store_true", help="only the issue-15 scaling cases")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from tests.conftest import build_package
@@ -42,7 +120,7 @@ def main() -> None:
 
     rows = ["| case | exit | wall (s) | peak RSS (MB) | within 2 s and 256 MB |", "|---|---|---|---|---|"]
     failures = 0
-    for name, mutate, *_ in CASES:
+    for name, mutate, *_ in ([] if args.only_scaling else CASES):
         with tempfile.TemporaryDirectory(prefix="kuril-hostile-") as tmp:
             pkg = Path(tmp) / "pkg"
             pkg.mkdir()
@@ -54,6 +132,7 @@ def main() -> None:
         rows.append(f"| {name} | {code} | {wall:.2f} | {rss:.0f} | {'yes' if ok else '**no**'} |")
     rows.append("")
     rows.append(f"{len(CASES) - failures} of {len(CASES)} cases within both limits.")
+    rows += ["", *scaling(build_package)]
     table = "\n".join(rows)
     print(table)
     if args.output:

@@ -306,10 +306,17 @@ def parse_schema(raw: Any, rel: str) -> tuple[Schema | None, list[Problem]]:
             elif not isinstance(value, want) or (want is int and isinstance(value, bool)):
                 problems.append(bad(f"constraint {key!r} has the wrong type", name))
         if isinstance(constraints.get("pattern"), str):
-            try:
+            from .checks.patterns import pattern_error
+
+            try:  # the standard's regex syntax (frictionless reads it with Python's re)...
                 re.compile(constraints["pattern"])
             except re.error as exc:
                 problems.append(bad(f"pattern is not a valid regular expression: {exc}", name))
+            else:
+                why = pattern_error(constraints["pattern"])  # ...and one a linear-time engine runs
+                if why:
+                    problems.append(bad(f"pattern cannot be run by the linear-time regex engine (RE2): {why}",
+                                        name))
         if name in {x.name for x in fields}:
             problems.append(bad(f"field name {name!r} is used twice", name))
             continue

@@ -72,7 +72,6 @@ class Table:
     _lines: list[int] | None = field(default_factory=list, repr=False)
     _num_rows: int = field(default=0, repr=False)
     _arrays: dict[str, Any] = field(default_factory=dict, repr=False)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)  # derived arrays, for the Arrow rules
 
     @property
     def lines(self) -> list[int]:
@@ -104,6 +103,27 @@ class Table:
             values = self.columns[name] if name in self.columns else [""] * self.num_rows
             self._arrays[name] = strings(values)
         return self._arrays[name]
+
+    def take(self, name: str, rows: list[int]) -> list[str]:
+        """The values of column `name` in the given rows ('' where the file lacks the column)."""
+        if name in self._arrays:
+            from .arrow_lit import ints
+
+            return self._arrays[name].take(ints(rows)).to_pylist() if rows else []
+        column = self.column(name)
+        return [column[i] for i in rows]
+
+    def last_index(self, name: str, value: str) -> int | None:
+        """The last row whose `name` is `value`, or None."""
+        if name in self._arrays:
+            import pyarrow.compute as pc
+
+            from .arrow_lit import lit
+
+            found = pc.indices_nonzero(pc.equal(self._arrays[name], lit(value))).to_pylist()
+            return found[-1] if found else None
+        column = self.column(name)
+        return next((i for i in range(len(column) - 1, -1, -1) if column[i] == value), None)
 
     def rows(self) -> list[dict[str, str]]:
         names = list(self.columns)

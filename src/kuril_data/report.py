@@ -31,6 +31,7 @@ CODES: dict[str, str] = {
     "required": "a required cell is empty",
     "whitespace": "a cell has white space at its start or end",
     "control-character": "a cell holds a control or invisible character",
+    "combining-run": "a cell has more than 30 combining marks in a row (Unicode's stream-safe limit)",
     "not-nfc": "a cell is not in Unicode NFC form",
     "type-error": "a cell is not of the field's type",
     "enum": "a cell is not one of the allowed values",

@@ -1,6 +1,6 @@
 """Generate a synthetic kuril-data package of a chosen size, optionally with injected faults.
 
-    python -m benchmarks.generate DEST --rows 100000 [--faults] [--seed 7]
+    python -m tests.generate DEST --rows 100000 [--faults] [--seed 7]
 
 The package uses the project's real `datapackage.json` and `schemas/` (copied from the
 repository): every table, every key and every domain rule. Sizes count **data rows across all
@@ -441,6 +441,9 @@ def inject_faults(b: Build) -> None:
     row = pick("places")
     put("places", row, "description", unicodedata.normalize("NFD", "Źródło podaje, że chodzi o Łódź."))
     expect("not-nfc", "places", row)
+    row = pick("places")
+    put("places", row, "description", "Kuril" + "\u0301\u0323" * 20)
+    expect("combining-run", "places", row)
     row = pick("events")
     put("events", row, "kind", "summit")
     expect("enum", "events", row)
