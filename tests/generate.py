@@ -134,6 +134,8 @@ NOT_INJECTED: dict[str, str] = {
     "locator-range": "needs --sources (source text files); the benchmark validates without them",
     "not-in-source": "needs --sources (source text files); the benchmark validates without them",
     "not-at-locator": "needs --sources (source text files); the benchmark validates without them",
+    "unreferenced": "gives no verdict while a table is unreadable, and the faulty package has a missing and an "
+                    "empty file; the valid package is checked clean of it",
 }
 
 Row = list[str]
@@ -317,10 +319,13 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
         j, k = divmod(i, 3)
         quotes.append(make(
             "quotations", quotation_id=_id("quotation", i), text=_text(rng, LANGS[k]), language=LANGS[k],
-            speaker_id=_id("actor", rng.randrange(n["actors"])) if rng.random() < 0.6 else "",
+            # the first quotations name every actor and document once, so none is left unreferenced
+            speaker_id=_id("actor", i) if i < n["actors"] else
+            _id("actor", rng.randrange(n["actors"])) if rng.random() < 0.6 else "",
             voice=rng.choice([v for v in _enum(b, "quotations", "voice") if v != "commentary"]),
             date=_edtf(rng, _START + dt.timedelta(days=rng.randrange(_SPAN))) if rng.random() < 0.4 else "",
-            document_id=_id("document", rng.randrange(n["documents"])) if rng.random() < 0.3 else "",
+            document_id=_id("document", i) if i < n["documents"] else
+            _id("document", rng.randrange(n["documents"])) if rng.random() < 0.3 else "",
             event_id=_id("event", rng.randrange(n["events"])) if rng.random() < 0.3 else "",
             source_id=_id("source", 3 * (j % groups) + k), locator=_locator(rng),
             translation_of=_id("quotation", 3 * j) if k else "",
@@ -524,6 +529,18 @@ def inject_faults(b: Build) -> None:
     put("events", row, "kind", "ratification")
     put("events", row, "date", str(int(doc_dates[get("events", row, "document_id")][:4]) - 1))
     expect("date-order", "events", row)
+    row = pick("events", lambda r: len(doc_dates.get(get("events", r, "document_id"), "")) == 10)
+    put("events", row, "kind", "signing")  # a signing dated by the year of a document dated to the day
+    put("events", row, "date", doc_dates[get("events", row, "document_id")][:4])
+    expect("date-vaguer-than-bounds", "events", row)
+    row = pick("events")
+    eid = get("events", row, "event_id")
+    cited = next(c for c in b.rows["citations"] if get("citations", c, "event_id") == eid)
+    put("events", row, "date_citation_id", get("citations", cited, "citation_id"))  # its text names no date
+    expect("undated-date-citation", "events", row, severity="warning")
+    row = pick("quotations", lambda r: bool(get("quotations", r, "document_id")))
+    put("quotations", row, "voice", "commentary")
+    expect("commentary-with-origin", "quotations", row)
     accounts = b.rows["disagreement_accounts"]
     busy = {r[0] for r in accounts if id(r) in b.used}  # keep the rows other faults are in
     disagreement = pick("disagreements", lambda r: r[0] not in busy)
