@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kuril_data import dates
 from kuril_data.package import Package, read_package
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,14 +286,21 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
         part_of=_id("place", rng.randrange(i)) if i and rng.random() < 0.3 else "",
         description=_text(rng, "en") if rng.random() < 0.5 else "") for i in range(n["places"])]
 
-    # documents: dates never go backwards, so a reply is never dated before what it replies to
+    # documents: dates never go backwards, so a reply is never dated before what it replies to; a
+    # reply whose vaguer date would reach back before the earliest day of what it answers gets its day
     kinds, docs = _enum(b, "documents", "kind"), []
     for i in range(n["documents"]):
         day = _START + dt.timedelta(days=_SPAN * i // n["documents"])
+        date = _edtf(rng, day) if rng.random() < 0.9 else ""
+        target = rng.randrange(i) if i and rng.random() < 0.2 else None
+        if date and target is not None:
+            mine, theirs = dates.date_range(date), dates.date_range(b.value("documents", docs[target], "date"))
+            if mine and theirs and mine.earliest and theirs.earliest and mine.earliest < theirs.earliest:
+                date = day.isoformat()
         docs.append(make(
             "documents", document_id=_id("document", i), title=f"{rng.choice(_TITLES)}, {day.year}",
-            kind=rng.choice(kinds), date=_edtf(rng, day) if rng.random() < 0.9 else "", summary=_text(rng, "en"),
-            in_reply_to=_id("document", rng.randrange(i)) if i and rng.random() < 0.2 else "",
+            kind=rng.choice(kinds), date=date, summary=_text(rng, "en"),
+            in_reply_to=_id("document", target) if target is not None else "",
             place_id=_id("place", rng.randrange(n["places"])) if rng.random() < 0.3 else "",
             note=_text(rng, "en", 1) if rng.random() < 0.1 else ""))
     b.rows["documents"] = docs
