@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from .package import PackageError
+from .errors import KurilDataError
 from .read import Limits
 
 FORMATS = ("text", "json", "github")
 
 
-class CouldNotRun(click.ClickException):
-    """The command could not run (no package, unreadable file): exit 2."""
+class Commands(click.Group):
+    """The command group; it maps the library's errors to messages and exit codes, for every command."""
 
-    exit_code = 2
-
-
-@contextmanager
-def could_not_run() -> Iterator[None]:
-    """Turn the library's 'cannot even start' errors into a one-line message and exit 2."""
-    try:
-        yield
-    except PackageError as exc:
-        raise CouldNotRun(str(exc)) from None
-    except OSError as exc:
-        raise CouldNotRun(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KurilDataError as exc:  # exit 1: the data is bad; exit 2: the command could not run
+            if exc.report is not None:
+                click.echo(exc.report.to_text())
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)  # not ctx.exit: main() runs click with standalone_mode=False
+        except OSError as exc:  # a file that cannot be read or written
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
+            sys.exit(2)
 
 
 def package_argument(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -53,22 +53,20 @@ def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ("--max-cells-per-row", "max_cells_per_row", "Most cells in one row."),
         ("--max-rows", "max_rows", "Most rows in one file."),
     ]
-    for flag, name, help_text in reversed(options):
-        f = click.option(flag, name, type=click.IntRange(min=1), default=getattr(DEFAULT_LIMITS, name),
-                         show_default=True, help=help_text)(f)
 
+    @functools.wraps(f)
     def wrapper(**kwargs: Any) -> Any:
-        from .read import Limits
-
         kwargs["limits"] = Limits(**{name: kwargs.pop(name) for _, name, _ in options})
         return f(**kwargs)
 
-    wrapper.__name__, wrapper.__doc__ = f.__name__, f.__doc__
-    wrapper.__click_params__ = f.__click_params__  # type: ignore[attr-defined]
-    return wrapper
+    command: Callable[..., Any] = wrapper
+    for flag, name, help_text in reversed(options):  # declared on the wrapper, which takes them
+        command = click.option(flag, name, type=click.IntRange(min=1), default=getattr(DEFAULT_LIMITS, name),
+                               show_default=True, help=help_text)(command)
+    return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kuril-data")
 def cli() -> None:
     """Validate, format, export and release the kuril-data package."""
@@ -92,8 +90,7 @@ def validate(path: Path, sources: Path | None, fmt: str, limits: Limits) -> None
 
     if sources is not None and not sources.is_dir():
         raise click.UsageError(f"--sources: {sources} is not a folder")
-    with could_not_run():
-        report = run(path, sources=sources, limits=limits)
+    report = run(path, sources=sources, limits=limits)
     out = report.render(fmt)
     if out:
         click.echo(out)
@@ -113,8 +110,7 @@ def fmt(path: Path, check: bool, limits: Limits) -> None:
     """
     from .fmt import format_package
 
-    with could_not_run():
-        result = format_package(path, check=check, limits=limits)
+    result = format_package(path, check=check, limits=limits)
     for problem in result.problems:
         click.echo(problem.to_text())
     for f in result.refused:
@@ -145,23 +141,11 @@ def diff(old: str, new: str, fmt: str, exit_code: bool) -> None:
     values. Exit 0 when the diff was computed (with --exit-code: 1 when there are changes), 2 when
     a version cannot be read.
     """
-    from .diff import DiffError, diff_packages
+    from .diff import diff_packages
 
-    try:
-        result = diff_packages(old, new)
-    except DiffError as exc:
-        raise CouldNotRun(str(exc)) from None
+    result = diff_packages(old, new)
     click.echo(result.render(fmt))
     sys.exit(1 if exit_code and result.changed else 0)
-
-
-def _refused(exc: Exception) -> NoReturn:
-    """Print why the package was refused (its report first, if any) and exit 1."""
-    report = getattr(exc, "report", None)
-    if report is not None:
-        click.echo(report.to_text())
-    click.echo(f"Error: {exc}", err=True)
-    sys.exit(1)
 
 
 @cli.command()
@@ -177,16 +161,9 @@ def export(path: Path, formats: tuple[str, ...], out: Path) -> None:
     metadata.json) into OUT. The package must validate: otherwise its report is printed and
     nothing is written (exit 1). A failed export leaves nothing behind (exit 2).
     """
-    from .export import ExportError, Refused
     from .export import export as run
 
-    try:
-        with could_not_run():
-            result = run(path, out, formats)
-    except Refused as exc:
-        _refused(exc)
-    except ExportError as exc:
-        raise CouldNotRun(str(exc)) from None
+    result = run(path, out, formats)
     for file in result.files:
         click.echo(f"wrote {file}")
 
@@ -205,16 +182,9 @@ def release(path: Path, out: Path) -> None:
     byte-identical (the build date is SOURCE_DATE_EPOCH or the last commit date). Exit 1 when
     the package is refused, 2 when the build could not run; a failed build leaves nothing behind.
     """
-    from .export import ExportError, Refused
     from .release import build_release
 
-    try:
-        with could_not_run():
-            folder = build_release(path, out)
-    except Refused as exc:
-        _refused(exc)
-    except ExportError as exc:
-        raise CouldNotRun(str(exc)) from None
+    folder = build_release(path, out)
     click.echo(f"built {folder}/")
     click.echo(f"built {folder.parent / (folder.name + '.zip')}")
 
@@ -232,14 +202,9 @@ def dictionary(path: Path, out: Path | None, check: bool) -> None:
     fields: name, type, whether required, constraints and description. Exit 1 when the
     schemas cannot be read or, with --check, when the file is stale.
     """
-    from .dictionary import DictionaryError
     from .dictionary import dictionary as run
 
-    try:
-        with could_not_run():
-            result = run(path, out, check=check)
-    except DictionaryError as exc:
-        _refused(exc)
+    result = run(path, out, check=check)
     if check:
         if result.stale:
             click.echo(f"{result.out} is stale; regenerate it with: kuril-data dictionary --out {result.out}")
@@ -263,17 +228,9 @@ def timeline(path: Path, out: Path) -> None:
     documents (treaties, declarations, agreements, communiqués) are labelled. Needs matplotlib
     (pip install 'kuril-data[plot]'); exit 2 without it, 1 when the package does not validate.
     """
-    from .export import Refused
-    from .timeline import TimelineError
     from .timeline import timeline as run
 
-    try:
-        with could_not_run():
-            result = run(path, out)
-    except Refused as exc:
-        _refused(exc)
-    except TimelineError as exc:
-        raise CouldNotRun(str(exc)) from None
+    result = run(path, out)
     click.echo(f"wrote {result.out} ({result.events} events)")
 
 

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .errors import DataError
+
 # Suffixes of the two columns every export and frame adds for an EDTF field.
 EARLIEST, LATEST = "_earliest", "_latest"
 
@@ -24,8 +26,8 @@ class DateRange:
     interval_reversed: bool = False
 
 
-class EDTFError(ValueError):
-    pass
+class EDTFError(DataError, ValueError):
+    """Not an EDTF date (validation reports it as an `edtf` problem)."""
 
 
 def _day(value: object) -> dt.date | None:

@@ -31,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .archive import unsafe_archive
+from .errors import KurilDataError
 from .package import DESCRIPTOR, PackageError, Schema, parse_schema, read_package
 from .read import DEFAULT_LIMITS, read_table
 
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 
-class DiffError(Exception):
+class DiffError(KurilDataError):
     """A version cannot be read: no package there, an unsafe archive, an unknown git revision."""
 
 

@@ -29,9 +29,11 @@ import pyarrow.parquet as pq
 from . import dates
 from .arrow import arrow_schema, python_values, to_arrow
 from .dates import EARLIEST, LATEST
+from .errors import DataError, KurilDataError
 from .package import Field, Package, Resource, safe_member
 from .read import Table
 from .report import Report
+from .types import FIELD_TYPES
 from .validate import Checked, check
 
 FORMATS = ("parquet", "json", "sqlite")
@@ -82,21 +84,18 @@ LEFT JOIN places AS p ON p.place_id = e.place_id""",
     ),
 }
 SQLITE_MMAP_BYTES = 2**30  # the checks read the finished file memory-mapped (faster than through the page cache)
-SQL_TYPES: dict[pa.DataType, str] = {
-    pa.string(): "TEXT", pa.int64(): "INTEGER", pa.int32(): "INTEGER", pa.float64(): "REAL",
-    pa.bool_(): "INTEGER", pa.date32(): "TEXT",
-}
+# By Arrow type, so the derived date columns (date32, as the date type) get theirs too.
+SQL_TYPES: dict[pa.DataType, str] = {t.arrow_type(): t.sqlite for t in FIELD_TYPES.values()}
 
 
-class Refused(Exception):
+class Refused(DataError):
     """The package is not fit to export or release (exit 1); `report` holds the problems, if any."""
 
     def __init__(self, message: str, report: Report | None = None) -> None:
-        super().__init__(message)
-        self.report = report
+        super().__init__(message, report=report)
 
 
-class ExportError(Exception):
+class ExportError(KurilDataError):
     """The export could not run (exit 2), e.g. SOURCE_DATE_EPOCH is not a number."""
 
 
@@ -129,7 +128,7 @@ def export(path: str | os.PathLike[str], out: str | os.PathLike[str], formats: I
 
 
 def choose_formats(formats: Iterable[str]) -> tuple[str, ...]:
-    chosen = set()
+    chosen: set[str] = set()
     for f in formats:
         if f == "all":
             chosen.update(FORMATS)

@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any, overload
 
 from .archive import unsafe_archive
 from .dates import EARLIEST, LATEST
+from .errors import KurilDataError
 from .package import DESCRIPTOR, Field, Package, PackageError, Resource, read_package
 from .read import DEFAULT_LIMITS, Limits
 from .report import Report
+from .types import DATE_DTYPE, FIELD_TYPES
 from .validate import check
 
 if TYPE_CHECKING:  # pandas and pyarrow are imported when needed, so `import kuril_data` stays light
@@ -35,16 +37,14 @@ if TYPE_CHECKING:  # pandas and pyarrow are imported when needed, so `import kur
 BUNDLED = "_package"  # the data package inside the installed wheel: kuril_data/_package/
 SQLITE_MAGIC = b"SQLite format 3\x00"
 METADATA_TABLE = "_metadata"
-DATE_DTYPE = "datetime64[s]"
 Source = str | os.PathLike[str] | None
 
 
-class LoadError(Exception):
+class LoadError(KurilDataError):
     """The source cannot be loaded: not found, not a package, unsafe, or its data does not validate."""
 
     def __init__(self, message: str, report: Report | None = None) -> None:
-        super().__init__(message)
-        self.report = report
+        super().__init__(message, report=report)
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,8 @@ def pandas_dtype(field: Field) -> Any:
     enum = field.constraints.get("enum")
     if field.type == "string" and enum:
         return pd.CategoricalDtype([str(v) for v in enum], ordered=False)
-    return {"string": pd.StringDtype(), "integer": pd.Int64Dtype(), "year": pd.Int64Dtype(),
-            "number": pd.Float64Dtype(), "boolean": pd.BooleanDtype(), "date": DATE_DTYPE}[field.type]
+    name = FIELD_TYPES[field.type].pandas
+    return name if name == DATE_DTYPE else pd.api.types.pandas_dtype(name)
 
 
 def pandas_dtypes(resource: Resource) -> dict[str, Any]:

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .errors import KurilDataError
 from .report import Problem
 from .standard import certain_package, certain_schema
+from .types import SUPPORTED_TYPES
 
 DESCRIPTOR = "datapackage.json"
-SUPPORTED_TYPES = ("string", "integer", "number", "boolean", "date", "year")
-CONSTRAINTS = {
+CONSTRAINTS: dict[str, type | tuple[type, ...]] = {
     "required": bool, "unique": bool, "enum": list, "pattern": str,
     "minLength": int, "maxLength": int, "minimum": (int, float, str), "maximum": (int, float, str),
 }
@@ -27,7 +28,7 @@ MAX_DESCRIPTOR_BYTES = 1_000_000
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-class PackageError(Exception):
+class PackageError(KurilDataError):
     """The package cannot be read at all (no descriptor, or the path is not a package)."""
 
 

@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import struct
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -380,8 +381,7 @@ def _header_message(header: list[str], expected: list[str]) -> str:
     wanted, present = set(expected), set(header)
     missing = [n for n in expected if n not in present]
     extra = [n for n in header if n not in wanted]
-    seen: set[str] = set()
-    dupes = sorted({n for n in header if n in seen or seen.add(n)})
+    dupes = sorted(n for n, count in Counter(header).items() if count > 1)
     parts = []
     if missing:
         parts.append(f"missing column(s) {_some(missing)}")

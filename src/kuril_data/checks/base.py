@@ -48,7 +48,10 @@ class Context:
         """`compute()` once per key and run: lookups that several checks (or units) share."""
         if key not in self._memo:
             self._memo[key] = compute()
-        return self._memo[key]  # type: ignore[no-any-return]
+        return self._memo[key]
+
+    def remember(self, key: tuple[Any, ...], value: Any) -> None:
+        self._memo[key] = value
 
     def recall(self, key: tuple[Any, ...]) -> Any:
         """What `memo` holds for key, or None: a lookup another check may have left."""
@@ -77,13 +80,10 @@ class View:
             return self.table.lines
         return [self.table.line(i) for i in self.rows]
 
-    @property
-    def indices(self) -> Iterable[int]:
-        """The row numbers in the table (0-based) of these rows."""
-        return range(self.table.num_rows) if self.rows is None else self.rows
-
 
 class Unit(Protocol):
+    """What a check applies to (a field, a key, a link...): a NamedTuple whose `table` holds the rows judged."""
+
     @property
     def table(self) -> Table: ...
 
@@ -106,7 +106,7 @@ class Check:
     def codes(self) -> set[str]:
         return {m.code for m in self.messages}
 
-    def units(self, ctx: Context) -> Iterable[Any]:
+    def units(self, ctx: Context) -> Iterable[Unit]:
         raise NotImplementedError
 
     def judge(self, ctx: Context, unit: Any, view: View) -> Iterator[Problem]:

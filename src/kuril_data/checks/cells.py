@@ -3,9 +3,6 @@ language tags, and (a warning) spreadsheet-formula starts. Driven by the schemas
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -15,15 +12,10 @@ from .. import dates
 from ..package import Field
 from ..read import Table
 from ..report import Problem
+from ..types import FIELD_TYPES
 from .base import Check, Context, Message, View
 from .patterns import fullmatch, plain
 from .text import FORBIDDEN, FORMULA_START, MAX_COMBINING_RUN, long_combining_run, show
-
-_INTEGER = re.compile(r"^[+-]?[0-9]+$")
-_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_YEAR = re.compile(r"^[0-9]{4}$")
-_TRUE, _FALSE = {"true", "True", "TRUE", "1"}, {"false", "False", "FALSE", "0"}
 
 Verdict = tuple[Message, dict[str, Any]]
 
@@ -106,11 +98,10 @@ def cell_verdict(field: Field, value: str) -> Verdict | None:
         return Cells.CONTROL, {"code": ord(bad.group()), "position": bad.start() + 1}
     run = long_combining_run(value)  # before normalising, which is quadratic in such a run
     if run:
-        return Cells.COMBINING_RUN, {"count": len(run.group()), "position": run.start() + 1,
-                                     "limit": MAX_COMBINING_RUN}
+        return Cells.COMBINING_RUN, {"position": run[0], "count": run[1], "limit": MAX_COMBINING_RUN}
     if not (value.isascii() or unicodedata.is_normalized("NFC", value)):  # bounded: no long run (above)
         return Cells.NOT_NFC, {"value": show(value)}
-    typed = _type_problem(field.type, value)
+    typed = FIELD_TYPES[field.type].problem(value)
     if typed:
         return Cells.TYPE, {"value": show(value), "reason": typed}
     c = field.constraints
@@ -140,28 +131,6 @@ def cell_verdict(field: Field, value: str) -> Verdict | None:
             return Cells.INTERVAL, {"value": show(value)}
     if field.language and not language_ok(value):
         return Cells.LANGUAGE, {"value": show(value)}
-    return None
-
-
-def _type_problem(ftype: str, value: str) -> str | None:
-    if ftype == "string":
-        return None
-    if ftype == "integer":
-        return None if _INTEGER.match(value) else "is not an integer"
-    if ftype == "number":
-        ok = _NUMBER.match(value) and math.isfinite(float(value))
-        return None if ok else "is not a number"
-    if ftype == "boolean":
-        return None if value in _TRUE | _FALSE else "is not true or false"
-    if ftype == "year":
-        return None if _YEAR.match(value) else "is not a four-digit year"
-    if ftype == "date":
-        if not _DATE.match(value):
-            return "is not a date in the form YYYY-MM-DD"
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            return "is not a real calendar date"
     return None
 
 

@@ -133,7 +133,7 @@ class ForeignKeys(Check):
                 values = table.array(fk.fields[0])
                 where = index.slice(offset, len(values))
                 offset += len(values)
-                ctx.memo(link_index_key(table, fk.fields[0], target, fk.reference[0]), lambda w=where: w)
+                ctx.remember(link_index_key(table, fk.fields[0], target, fk.reference[0]), where)
                 found[n] = v.rows(pc.and_(v.filled(values), pc.is_null(where)))
         return found
 

@@ -212,9 +212,9 @@ def _referred(ctx: Context, target: Table) -> set[str]:
         return found
     cited_resources = {fk.resource for fk in citations.resource.schema.foreign_keys
                        if len(fk.fields) == 1 and fk.fields[0] in citations.resource.schema.exactly_one_of}
-    column = next((fk.fields[0] for fk in citations.resource.schema.foreign_keys
-                   if fk.resource == name and fk.fields[0] in citations.resource.schema.exactly_one_of), None)
-    if column is None:
+    cited_by = next((fk.fields[0] for fk in citations.resource.schema.foreign_keys
+                     if fk.resource == name and fk.fields[0] in citations.resource.schema.exactly_one_of), None)
+    if cited_by is None:
         return found
     used: set[str] = set()
     for table in ctx.tables.values():
@@ -224,7 +224,7 @@ def _referred(ctx: Context, target: Table) -> set[str]:
         for fk in fks:
             if fk.resource == "citations" and len(fk.fields) == 1 and fk.fields[0] in table.columns:
                 used.update(table.column(fk.fields[0]))
-    found.update(rid for cid, rid in zip(citations.column("citation_id"), citations.column(column), strict=True)
+    found.update(rid for cid, rid in zip(citations.column("citation_id"), citations.column(cited_by), strict=True)
                  if rid and cid in used)
     return found
 

@@ -28,7 +28,7 @@ def rows(mask: Any) -> list[int]:
     """Indices where a boolean (chunked) array is true."""
     if isinstance(mask, pa.ChunkedArray):
         mask = mask.combine_chunks() if mask.num_chunks != 1 else mask.chunk(0)
-    return pc.indices_nonzero(mask.fill_null(FALSE)).to_pylist()  # type: ignore[no-any-return]
+    return pc.indices_nonzero(mask.fill_null(FALSE)).to_pylist()
 
 
 def any_of(a: Any, b: Any) -> Any:
