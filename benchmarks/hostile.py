@@ -66,6 +66,17 @@ def _chain(n: int) -> Callable[[Path], None]:
     return mutate
 
 
+def _self_loops(n: int) -> Callable[[Path], None]:
+    """n places, each part_of itself: n cycles."""
+    def mutate(pkg: Path) -> None:
+        rows = [f"p{i:07d},Place {i},island,p{i:07d}," for i in range(n)]
+        rows += ["moscow,Moscow,city,,", "kuril-islands,Kuril Islands,island-group,,",
+                 "shikotan,Shikotan,island,kuril-islands,"]
+        (pkg / "data" / "places.csv").write_text("place_id,name,kind,part_of,description\n" + "\n".join(rows) + "\n",
+                                                 encoding="utf-8")
+    return mutate
+
+
 def _combining(n: int) -> Callable[[Path], None]:
     """An actor key of n alternating U+0301 U+0323."""
     def mutate(pkg: Path) -> None:
@@ -86,6 +97,7 @@ SCALING: list[tuple[str, str, int, Callable[[int], Callable[[Path], None]], str]
     # 90,000: at 10 n the cell stays under the 1 MB cell limit
     ("pattern ^(a+)+$ on one cell (item 3)", "characters", 90_000, _pattern, "Cells"),
     ("part_of chain, no cycle (item 4)", "places", 3_000, _chain, "Cycles"),
+    ("places each part_of itself (item 4)", "cycles", 3_000, _self_loops, "Cycles"),
     ("combining marks in one key (item 5)", "marks", 99_000, _combining, "Cells"),
     ("EDTF set in one date (item 6)", "members", 1_500, _edtf, "EventDates"),
 ]

@@ -96,6 +96,17 @@ def test_each_loop_is_reported_once_from_its_first_row(tmp_path: Path) -> None:
     ]
 
 
+def test_many_loops_are_each_located_once(tmp_path: Path) -> None:
+    """2,000 places that are each part of themselves: 2,000 cycles, each at its own line (finding
+    a loop's line is a lookup, not a scan of the table per loop)."""
+    pkg = build_package(tmp_path)
+    _places(pkg, [(f"p{i:05d}", f"p{i:05d}") for i in range(2_000)]
+            + [("moscow", ""), ("kuril-islands", ""), ("shikotan", "kuril-islands")])
+    found = _problems(pkg, "cycle")
+    assert [p.line for p in found] == list(range(2, 2_002))
+    assert found[-1].message == "part_of links loop back: p01999 → p01999"
+
+
 def test_run_of_combining_marks_is_a_located_problem_before_normalising(tmp_path: Path) -> None:
     """A key of 10,000 alternating U+0301 U+0323 (quadratic to normalise) is reported where it is;
     keys and fmt leave it as it is instead of normalising it."""

@@ -114,18 +114,6 @@ class Table:
         column = self.column(name)
         return [column[i] for i in rows]
 
-    def last_index(self, name: str, value: str) -> int | None:
-        """The last row whose `name` is `value`, or None."""
-        if name in self._arrays:
-            import pyarrow.compute as pc
-
-            from .arrow_lit import lit
-
-            found = pc.indices_nonzero(pc.equal(self._arrays[name], lit(value))).to_pylist()
-            return found[-1] if found else None
-        column = self.column(name)
-        return next((i for i in range(len(column) - 1, -1, -1) if column[i] == value), None)
-
     def rows(self) -> list[dict[str, str]]:
         names = list(self.columns)
         cols = [self.columns[n] for n in names]

@@ -36,6 +36,7 @@ class Cycles(Check):
         key, link = fk.reference[0], fk.fields[0]
         parent = {k: v for k, v in zip(view.column(key), view.column(link), strict=True) if v}
         order = {k: n for n, k in enumerate(parent)}
+        line_of: dict[str, int] | None = None  # each id's last line, made at the first loop
         done: set[str] = set()
         for start in parent:
             if start in done:
@@ -49,9 +50,9 @@ class Cycles(Check):
                 members = list(path)[path[node]:]
                 first = min(range(len(members)), key=lambda n: order[members[n]])
                 loop = members[first:] + members[:first]
-                row = table.last_index(key, loop[0])
-                line = table.line(row) if row is not None else None
-                yield self.LOOP(table, line, link, field=link, loop=" → ".join([*loop, loop[0]]))
+                if line_of is None:
+                    line_of = dict(zip(table.column(key), table.lines, strict=True))
+                yield self.LOOP(table, line_of[loop[0]], link, field=link, loop=" → ".join([*loop, loop[0]]))
             done.update(path)
 
     def find(self, ctx: Context, unit: SelfLink) -> list[int]:
