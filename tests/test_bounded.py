@@ -49,7 +49,7 @@ def test_nested_quantifier_pattern_is_matched_in_linear_time(tmp_path: Path) -> 
     """`^(a+)+$` against 41 a's and a '!' (minutes with a backtracking engine) is a pattern problem."""
     pkg = build_package(tmp_path)
     _set_pattern(pkg, "events", "note", "^(a+)+$")
-    _edit(pkg / "data" / "events.csv", "moscow,\n", "moscow," + "a" * 41 + "!\n")
+    _edit(pkg / "data" / "events.csv", "moscow,,\n", "moscow,," + "a" * 41 + "!\n")
     found = _problems(pkg, "pattern")
     assert [(p.file, p.line, p.field) for p in found] == [("data/events.csv", 2, "note"),
                                                           ("data/events.csv", 3, "note")]
@@ -69,8 +69,8 @@ def test_pattern_the_linear_engine_cannot_run_is_refused_with_its_place(tmp_path
 
 
 def _places(pkg: Path, rows: list[tuple[str, str]]) -> None:
-    lines = ["place_id,name,kind,part_of,description"]
-    lines += [f"{pid},Place {pid},island,{parent}," for pid, parent in rows]
+    lines = ["place_id,name,kind,part_of,part_of_citation_id,description"]
+    lines += [f"{pid},Place {pid},island,{parent},," for pid, parent in rows]
     (pkg / "data" / "places.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

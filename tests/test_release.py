@@ -318,7 +318,7 @@ def test_release_refuses_a_version_below_the_bump_since_the_last_tag(tmp_path: P
     _git(pkg, "tag", "v0.1.0")
     build_release(pkg, tmp_path / "same")  # rebuilding the tagged release itself is allowed
     with (pkg / "data" / "places.csv").open("a", encoding="utf-8") as f:
-        f.write("tokyo,Tokyo,city,,\n")
+        f.write("tokyo,Tokyo,city,,,\n")
     with (pkg / "data" / "citations.csv").open("a", encoding="utf-8") as f:
         f.write("p-tokyo,,,,tokyo,src-en,line 3,Moscow\n")
     _set_version(pkg, version)

@@ -46,3 +46,23 @@ def test_each_type_checks_converts_and_maps_consistently(name: str) -> None:
     dtype = pandas_dtype(field)
     series = pd.Series([value, None]).astype(dtype)
     assert series.isna().tolist() == [False, True]
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "-9223372036854775809", "1" * 20, "9" * 5_000])
+def test_integers_beyond_64_bits_are_type_errors(value: str) -> None:
+    """Arrow, pandas and SQLite hold 64-bit integers: a larger one is refused by validation rather
+    than failing export or load (5,000 digits would make int() raise)."""
+    assert FIELD_TYPES["integer"].problem(value) == "is outside the range of a 64-bit integer"
+    assert FIELD_TYPES["integer"].problem("9223372036854775807") is None
+    assert FIELD_TYPES["integer"].problem("-9223372036854775808") is None
+
+
+@pytest.mark.parametrize("bound", ["abc", "inf", True, None, [1], "9" * 5_000])
+def test_a_numeric_bound_that_is_no_number_is_a_schema_error(bound: object) -> None:
+    """A minimum the range check could not compare is refused with the schema, not met mid-validation."""
+    from kuril_data.package import parse_schema
+
+    raw = {"fields": [{"name": "n", "type": "integer", "constraints": {"minimum": bound}}]}
+    schema, problems = parse_schema(raw, "schemas/x.json")
+    assert schema is None
+    assert [(p.code, p.file, p.field) for p in problems][-1] == ("schema-error", "schemas/x.json", "n")

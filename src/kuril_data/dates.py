@@ -6,6 +6,7 @@ import calendar
 import contextlib
 import datetime as dt
 import io
+import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -140,3 +141,19 @@ def date_range(value: str) -> DateRange | None:
         return parse(value)
     except EDTFError:
         return None
+
+
+# A date expression in running text, in the package's languages: a year (Gregorian, or Thai
+# Buddhist-Era 24xx/25xx; a decade such as "1950s" counts) or a month name. English month names
+# are matched capitalised, so the verb "may" is not a month; Polish ones in the forms the seeds use.
+_DATE_EXPRESSION = re.compile(
+    r"(?<!\d)(?:1[0-9]{3}|20[0-9]{2}|2[45][0-9]{2})(?!\d)"
+    r"|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
+    r"|\b(?:stycz(?:eń|nia)|lut(?:y|ego)|mar(?:zec|ca)|kwie(?:cień|tnia)|maj|maja|czerw(?:iec|ca)|lip(?:iec|ca)"
+    r"|sierp(?:ień|nia)|wrze(?:sień|śnia)|październik(?:a)?|listopad(?:a)?|grud(?:zień|nia))\b"
+    r"|มกราคม|กุมภาพันธ์|มีนาคม|เมษายน|พฤษภาคม|มิถุนายน|กรกฎาคม|สิงหาคม|กันยายน|ตุลาคม|พฤศจิกายน|ธันวาคม")
+
+
+def has_date_expression(text: str) -> bool:
+    """Whether `text` names a year or a month (English, Polish or Thai): evidence for a date."""
+    return _DATE_EXPRESSION.search(text) is not None

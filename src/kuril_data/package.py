@@ -7,6 +7,7 @@ checked before it is opened, and descriptors are checked against the standard of
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Iterator
@@ -278,6 +279,18 @@ def _read_resource(root: Path, rel_desc: str, i: int, raw: Any, seen: set[str]
     return Resource(name, str(path), str(schema_ref), schema, str(raw.get("description", ""))), problems
 
 
+def _finite(value: object) -> bool:
+    """Whether a minimum or maximum is a finite number (or a string of one) the range check can compare."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return False
+    if isinstance(value, str) and len(value) > 400:  # float() of a huge digit string is slow; no bound needs it
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (ValueError, OverflowError):
+        return False
+
+
 def parse_schema(raw: Any, rel: str) -> tuple[Schema | None, list[Problem]]:
     """Check a Table Schema descriptor and build a Schema; None when it is unusable."""
     def bad(msg: str, fld: str | None = None) -> Problem:
@@ -307,6 +320,8 @@ def parse_schema(raw: Any, rel: str) -> tuple[Schema | None, list[Problem]]:
                 problems.append(bad(f"constraint {key!r} is not supported", name))
             elif not isinstance(value, want) or (want is int and isinstance(value, bool)):
                 problems.append(bad(f"constraint {key!r} has the wrong type", name))
+            elif key in ("minimum", "maximum") and ftype in ("integer", "number", "year") and not _finite(value):
+                problems.append(bad(f"constraint {key!r} must be a finite number for a {ftype} field", name))
         if isinstance(constraints.get("pattern"), str):
             from .checks.patterns import pattern_error
 

@@ -39,7 +39,13 @@ class FieldType:
 
 
 def _integer(value: str) -> str | None:
-    return None if _INTEGER.match(value) else "is not an integer"
+    if not _INTEGER.match(value):
+        return "is not an integer"
+    # Arrow, pandas and SQLite hold 64 bits; checked on the digits' count first, as int() of
+    # more than 4,300 digits raises.
+    if len(value.lstrip("+-")) > 19 or not -(2**63) <= int(value) < 2**63:
+        return "is outside the range of a 64-bit integer"
+    return None
 
 
 def _number(value: str) -> str | None:

@@ -22,6 +22,7 @@ from .cells import Cells, cell_verdict
 from .domain import CitationLinks, Disagreements, EventDates, QuotationLanguage, ReplyDates, Uncited
 from .keys import ExactlyOneOf, ForeignKeys, PrimaryKey, Unique
 from .links import Cycles, Translations
+from .records import CommentaryOrigin, DateBounds, DateCitation, Unreferenced
 from .sources import SourceFiles, Verbatim
 
 REGISTRY: tuple[Check, ...] = (
@@ -38,6 +39,10 @@ REGISTRY: tuple[Check, ...] = (
     EventDates(),
     ReplyDates(),
     Disagreements(),
+    DateBounds(),
+    DateCitation(),
+    Unreferenced(),
+    CommentaryOrigin(),
     SourceFiles(),
     Verbatim(),
 )
