@@ -277,6 +277,32 @@ def timeline(path: Path, out: Path) -> None:
     click.echo(f"wrote {result.out} ({result.events} events)")
 
 
+@cli.command()
+@package_argument
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port to listen on.")
+def serve(path: Path, host: str, port: int) -> None:
+    """Browse the package at PATH in Datasette, with search, facets, labels and canned queries.
+
+    PATH is a kuril-data.sqlite file, a folder holding one (an export or a release: its
+    metadata.json is used), or a package folder (exported to a temporary folder first). Needs
+    Datasette (pip install 'kuril-data[serve]'); exit 2 without it, 1 when the package does not
+    validate.
+    """
+    from .export import ExportError, Refused
+    from .serve import ServeError, require_datasette
+    from .serve import serve as run
+
+    try:
+        require_datasette()
+        with could_not_run():
+            run(path, host, port)
+    except Refused as exc:
+        _refused(exc)
+    except (ServeError, ExportError) as exc:
+        raise CouldNotRun(str(exc)) from None
+
+
 def main() -> None:
     """Entry point: no Python traceback ever reaches a user."""
     try:
