@@ -199,7 +199,7 @@ def release(path: Path, out: Path) -> None:
     """Build the release of the package at PATH: OUT/kuril-data-<version>/ and its .zip.
 
     Validates, exports every format, adds datapackage.json with the data and schemas,
-    CHANGELOG.md, data-dictionary.md, timeline.svg (when matplotlib is installed) and
+    CHANGELOG.md, data-dictionary.md, timeline.svg, the static site (site/) and
     SHA256SUMS, and zips the folder. The version comes from datapackage.json
     and needs a '## [<version>]' entry in CHANGELOG.md. Two builds of the same commit are
     byte-identical (the build date is SOURCE_DATE_EPOCH or the last commit date). Exit 1 when
@@ -254,14 +254,16 @@ def dictionary(path: Path, out: Path | None, check: bool) -> None:
 @cli.command()
 @package_argument
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="Image to write: FILE.svg or FILE.png.")
+              help="Image to write: FILE.svg.")
 def timeline(path: Path, out: Path) -> None:
-    """Draw every event of the package at PATH on a time axis into OUT (.svg or .png).
+    """Draw every event of the package at PATH on a time axis into OUT (.svg).
 
     A day is a point; a month, a year, an interval or an uncertain date is a bar from the
-    earliest to the latest day it can mean; open ends are dashed. Colour is the event kind; key
-    documents (treaties, declarations, agreements, communiqués) are labelled. Needs matplotlib
-    (pip install 'kuril-data[plot]'); exit 2 without it, 1 when the package does not validate.
+    earliest to the latest day it can mean; open ends are dashed with an arrow. The axis gives
+    each year room by its events and cuts out runs of empty years. Colour and marker shape give
+    a handful of groups of event kinds; key documents (treaties, declarations, agreements,
+    communiqués) are labelled; all text stays text. Exit 1 when the package does not validate,
+    2 when OUT is not .svg.
     """
     from .export import Refused
     from .timeline import TimelineError

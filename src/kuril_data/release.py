@@ -35,8 +35,9 @@ from .package import DESCRIPTOR, Package, safe_member
 CHANGELOG = "CHANGELOG.md"
 CHECKSUMS = "SHA256SUMS"
 DICTIONARY = "data-dictionary.md"
-TIMELINE = "timeline.svg"  # only when matplotlib (the `plot` extra) is installed
+TIMELINE = "timeline.svg"
 VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
+SITE = "site"  # the static site (kuril_data.site), linked from the timeline picture
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip file can hold
 
 
@@ -62,8 +63,7 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
         copy_package(package, folder)
         shutil.copyfile(changelog, folder / CHANGELOG)
         (folder / DICTIONARY).write_text(render_dictionary(package), encoding="utf-8", newline="\n")
-        if timeline.available():
-            timeline.draw(checked, folder / TIMELINE)
+        timeline.draw(checked, folder / TIMELINE, link=f"{SITE}/")
         write_checksums(folder)
         fix_permissions(folder, stamp)
         write_zip(folder, tmp / f"{name}.zip", stamp)
