@@ -21,6 +21,7 @@ from kuril_data.validate import check
 
 from .conftest import INVALID, ROOT, build_package
 
+
 def svg_ids(data: bytes) -> set[str]:
     return {el.get("id", "") for el in ET.fromstring(data).iter()}
 

@@ -87,3 +87,13 @@ def test_installed_wheel_loads_offline_in_an_empty_folder(wheel: Path, tmp_path:
     assert list(got) == list(expected)
     for name in expected:
         assert_frame_equal(got[name], expected[name], check_exact=True)
+
+
+def test_wheel_ships_the_site_templates_and_assets(wheel: Path) -> None:
+    """Every template and asset of the static site is in the wheel, so `kuril-data site` works when installed."""
+    site = ROOT / "src" / "kuril_data" / "site"
+    wanted = {f"kuril_data/site/{p.relative_to(site).as_posix()}" for sub in ("templates", "static")
+              for p in (site / sub).iterdir()}
+    assert wanted
+    with zipfile.ZipFile(wheel) as zf:
+        assert wanted <= set(zf.namelist())

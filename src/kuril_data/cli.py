@@ -281,6 +281,30 @@ def timeline(path: Path, out: Path) -> None:
 
 @cli.command()
 @package_argument
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder to write the site into (created if needed; its content is replaced).")
+def site(path: Path, out: Path) -> None:
+    """Build the static site of the package at PATH into OUT: open OUT/index.html in any browser.
+
+    A page per record (events/<id>.html, documents, actors, places, quotations, disagreements,
+    sources) with every citation's verbatim evidence, quotations side by side in every language
+    and the disagreements it is part of; an index per kind (sortable, filterable); a timeline;
+    search in English, Polish and Thai. Works from file:// or any static host and makes no
+    request outside its folder. Exit 1 when the package does not validate (nothing written).
+    """
+    from .export import Refused
+    from .site import build
+
+    try:
+        with could_not_run():
+            result = build(path, out)
+    except Refused as exc:
+        _refused(exc)
+    click.echo(f"wrote {result.out}/ ({result.pages} record pages, {result.files} files)")
+
+
+@cli.command()
+@package_argument
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port to listen on.")
 def serve(path: Path, host: str, port: int) -> None:

@@ -23,6 +23,7 @@ from .dictionary import render as render_dictionary
 from .export import (
     ARTIFACT,
     FORMATS,
+    PARQUET_DIR,
     Refused,
     build_timestamp,
     checked_or_refuse,
@@ -31,6 +32,7 @@ from .export import (
     write_exports,
 )
 from .package import DESCRIPTOR, Package, safe_member
+from .site import write_site
 
 CHANGELOG = "CHANGELOG.md"
 CHECKSUMS = "SHA256SUMS"
@@ -64,11 +66,18 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
         shutil.copyfile(changelog, folder / CHANGELOG)
         (folder / DICTIONARY).write_text(render_dictionary(package), encoding="utf-8", newline="\n")
         timeline.draw(checked, folder / TIMELINE, link=f"{SITE}/")
+        write_site(checked, folder / SITE, stamp=stamp, downloads=site_downloads(folder))
         write_checksums(folder)
         fix_permissions(folder, stamp)
         write_zip(folder, tmp / f"{name}.zip", stamp)
         install(tmp, out, [name, f"{name}.zip"])
     return out / name
+
+
+def site_downloads(folder: Path) -> list[tuple[str, str]]:
+    """The release's files for the site's home page, as links relative to `site/`."""
+    names = [rel for rel in files_of(folder) if "/" not in rel or rel.startswith(f"{PARQUET_DIR}/")]
+    return [(name, f"../{name}") for name in [*names, CHECKSUMS]]
 
 
 def last_release_tag(root: Path) -> str | None:

@@ -1,0 +1,200 @@
+"""The static site: a page per record with its evidence, translations and disagreements; indexes;
+search over a shared index; no request outside its folder; deterministic; the CLI and the release."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from markupsafe import escape
+
+from kuril_data.cli import cli
+from kuril_data.load import load
+from kuril_data.site import build
+from kuril_data.site.build import normalise
+
+from .conftest import INVALID, ROOT, build_package
+
+KINDS = {"events": "event_id", "documents": "document_id", "actors": "actor_id", "places": "place_id",
+         "quotations": "quotation_id", "disagreements": "disagreement_id", "sources": "source_id"}
+SEARCHES = ["Habomai", "ฮาโบไม", "traktatu pokojowego"]
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's own package built into a site once."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    build(ROOT, out)
+    return out
+
+
+def esc(text: str) -> str:
+    """Text as the templates write it (Jinja2's escaping)."""
+    return str(escape(text))
+
+
+def page(site: Path, rel: str) -> str:
+    return (site / rel).read_text(encoding="utf-8")
+
+
+def search_index(site: Path) -> list[list[str]]:
+    text = page(site, "search-index.js")
+    assert text.startswith("window.KURIL_SEARCH = ") and text.endswith(";\n")
+    return json.loads(text.removeprefix("window.KURIL_SEARCH = ").removesuffix(";\n"))
+
+
+@pytest.mark.parametrize(("kind", "key"), sorted(KINDS.items()))
+def test_a_page_per_record_at_a_stable_url(real_site: Path, kind: str, key: str) -> None:
+    """Every record of every kind has its page at <kind>/<id>.html, and the kind's index links to each."""
+    ids = set(load(kind, source=ROOT)[key])
+    pages = {p.stem for p in (real_site / kind).glob("*.html")} - {"index"}
+    assert pages == ids
+    index = page(real_site, f"{kind}/index.html")
+    for record_id in ids:
+        assert f'href="../{kind}/{record_id}.html"' in index
+
+
+def test_event_page_shows_every_citation_in_full(real_site: Path) -> None:
+    """The 1956 Joint Declaration's signing: date and bounds, links, every evidence verbatim, source, locator."""
+    event_id = "joint-declaration-signing-1956-10-19"
+    text = page(real_site, f"events/{event_id}.html")
+    citations = load("citations", source=ROOT)
+    sources = load("sources", source=ROOT).set_index("source_id")
+    mine = citations[citations["event_id"] == event_id]
+    assert len(mine) >= 2
+    for c in mine.itertuples():
+        lang = sources.loc[c.source_id, "language"]
+        assert f'<blockquote lang="{lang}">{esc(c.evidence)}</blockquote>' in text
+        assert f'href="../sources/{c.source_id}.html">{esc(sources.loc[c.source_id, "title"])}</a>' in text
+        assert f", {c.locator}</figcaption>" in text
+    assert "earliest day 1956-10-19, latest day 1956-10-19" in text
+    assert 'href="../documents/joint-declaration-1956.html"' in text
+    assert 'href="../places/moscow.html"' in text
+
+
+def test_ratification_disagreement_side_by_side(real_site: Path) -> None:
+    """The ratification-date disagreement shows every account with its evidence, on its page and on the
+    pages of the records its citations are about."""
+    text = page(real_site, "disagreements/joint-declaration-ratification-date.html")
+    accounts = load("disagreement_accounts", source=ROOT)
+    mine = accounts[accounts["disagreement_id"] == "joint-declaration-ratification-date"]
+    citations = load("citations", source=ROOT).set_index("citation_id")
+    assert len(mine) >= 2
+    assert text.count('class="account"') == len(mine)
+    for a in mine.itertuples():
+        assert esc(a.account) in text
+        assert esc(citations.loc[a.citation_id, "evidence"]) in text
+    document = page(real_site, "documents/joint-declaration-1956.html")
+    assert 'href="../disagreements/joint-declaration-ratification-date.html"' in document
+    listing = page(real_site, "disagreements/index.html")
+    assert listing.count('class="account"') == len(accounts)
+
+
+def test_quotations_side_by_side_in_every_language(real_site: Path) -> None:
+    """A quotation's page shows it and its Polish and Thai translations, each marked with its language."""
+    quotations = load("quotations", source=ROOT)
+    original = quotations[(quotations["language"] == "en") & quotations["quotation_id"].isin(
+        quotations["translation_of"].dropna())].iloc[0]
+    group = quotations[(quotations["quotation_id"] == original.quotation_id)
+                       | (quotations["translation_of"] == original.quotation_id)]
+    assert set(group["language"]) >= {"en", "pl", "th"}
+    for q in group.itertuples():
+        text = page(real_site, f"quotations/{q.quotation_id}.html")
+        for other in group.itertuples():
+            assert f'<blockquote lang="{other.language}">{esc(other.text)}</blockquote>' in text
+    speaker = page(real_site, f"actors/{original.speaker_id}.html")
+    assert f'<blockquote lang="th">{esc(group[group["language"] == "th"].iloc[0].text)}</blockquote>' in speaker
+
+
+@pytest.mark.parametrize("query", SEARCHES)
+def test_search_index_finds_every_record_containing_the_query(real_site: Path, query: str) -> None:
+    """The shared index holds each record's text normalised: a substring scan (what search.js does) finds
+    exactly the records whose own text, names or evidence contain the query — Thai included."""
+    entries = search_index(real_site)
+    q = normalise(query)
+    found = {e[0] for e in entries if q in e[4]}
+    assert found, query
+    quotations = load("quotations", source=ROOT)
+    with_text = quotations[quotations["text"].map(lambda t: q in normalise(t))]
+    assert {f"quotations/{i}.html" for i in with_text["quotation_id"]} <= found
+    for url in found:
+        body = unicodedata.normalize("NFC", html.unescape(page(real_site, url))).lower()
+        assert q in " ".join(body.split()), url
+
+
+def test_every_record_page_is_accessible_and_self_contained(real_site: Path) -> None:
+    """Landmarks, one h1, lang on the page; JSON-LD that parses; no reference that would leave the folder."""
+    requests = re.compile(r'<(?:script|link|img|iframe|source)\b[^>]*?(?:src|href)="([^"]+)"')
+    pages = sorted(real_site.rglob("*.html"))
+    assert len(pages) > 500
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(real_site).as_posix()
+        assert text.startswith('<!DOCTYPE html>\n<html lang="en">'), rel
+        assert text.count("<h1") == 1 and "<main" in text and "<nav" in text and "<header" in text, rel
+        for url in requests.findall(text):
+            assert "://" not in url and not url.startswith("//"), (rel, url)
+            if not url.startswith("#") and "canonical" not in url:
+                assert (path.parent / url).resolve().is_file() or url.endswith(".html"), (rel, url)
+        if rel.count("/") == 1 and not rel.endswith("index.html"):
+            ld = re.search(r'<script type="application/ld\+json">\n(.*?)\n</script>', text, re.S)
+            assert ld, rel
+            data = json.loads(ld.group(1))
+            assert data["@context"] == "https://schema.org" and data["name"] and data["identifier"] == path.stem
+    for css_or_js in real_site.rglob("*.[cj]s*"):
+        assert "http://" not in css_or_js.read_text(encoding="utf-8")
+        assert "https://" not in css_or_js.read_text(encoding="utf-8")
+
+
+def test_build_is_deterministic_and_atomic(tmp_path: Path, real_site: Path) -> None:
+    """Building again gives byte-identical files; a package that does not validate writes nothing."""
+    again = tmp_path / "again"
+    build(ROOT, again)
+    files = sorted(p.relative_to(real_site).as_posix() for p in real_site.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again).as_posix() for p in again.rglob("*") if p.is_file())
+    for rel in files:
+        assert (real_site / rel).read_bytes() == (again / rel).read_bytes(), rel
+
+
+def test_cli_site(tmp_path: Path, valid_package: Path) -> None:
+    """`kuril-data site --out DIR PATH` builds the site and says how many pages; a bad package exits 1."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["site", "--out", str(out), str(valid_package)])
+    assert result.exit_code == 0, result.output
+    events = load("events", source=valid_package)
+    assert result.output.startswith(f"wrote {out}/ (")
+    assert {p.stem for p in (out / "events").glob("*.html")} == {*events["event_id"], "index"}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    build_package(bad, INVALID / "edtf")
+    result = CliRunner().invoke(cli, ["site", "--out", str(tmp_path / "nothing"), str(bad)])
+    assert result.exit_code == 1
+    assert "[edtf]" in result.output
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_release_includes_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The release has site/ with its pages, linked downloads, and its timeline links into it."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    from kuril_data.release import build_release
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    build_package(pkg)
+    shutil.copyfile(ROOT / "CHANGELOG.md", pkg / "CHANGELOG.md")
+    (pkg / "CHANGELOG.md").write_text("# Changelog\n\n## [0.1.0]\n\n- First.\n", encoding="utf-8")
+    folder = build_release(pkg, tmp_path / "dist")
+    home = page(folder / "site", "index.html")
+    for name in ("kuril-data.sqlite", "kuril-data.json", "parquet/events.parquet", "SHA256SUMS"):
+        assert f'href="../{name}"' in home
+    event = load("events", source=pkg)["event_id"].iloc[0]
+    assert (folder / "site" / "events" / f"{event}.html").is_file()
+    assert f'href="site/events/{event}.html"' in (folder / "timeline.svg").read_text(encoding="utf-8")
+    sums = (folder / "SHA256SUMS").read_text(encoding="utf-8")
+    assert "  site/index.html\n" in sums
