@@ -132,6 +132,12 @@ class Site:
                 if row[fname] is not None:
                     groups[row[fname]].append(row)
             self.index[(table, fname)] = groups
+        # each table's language field, and the keys through which a row takes its target's language
+        self.language_field = {r.name: f.name for r in package.resources for f in r.schema.fields if f.language}
+        self.language_links = {r.name: [(f.name, t) for f in r.schema.fields
+                                        if (t := self.refs.get((r.name, f.name))) and t != r.name
+                                        and t in self.kinds and t in self.language_field]
+                               for r in package.resources}
         self.citations = self.tables.get(CITATIONS, [])
         self.citation_by_id = {c["citation_id"]: c for c in self.citations} if CITATIONS in self.tables else {}
 
@@ -151,18 +157,13 @@ class Site:
 
     def language(self, table: str, row: dict[str, Any]) -> str | None:
         """A row's language: its own language field, else that of the record a key points at (its source)."""
-        resource = self.resources[table]
-        own = next((f.name for f in resource.schema.fields if f.language), None)
+        own = self.language_field.get(table)
         if own and row.get(own):
             return str(row[own])
-        for f in resource.schema.fields:
-            target = self.refs.get((table, f.name))
-            if target and target != table and row.get(f.name) and target in self.kinds:
-                tr = self.resources[target]
-                lang = next((g.name for g in tr.schema.fields if g.language), None)
-                parent = self.kinds[target].by_id.get(row[f.name])
-                if lang and parent and parent.get(lang):
-                    return str(parent[lang])
+        for fname, target in self.language_links.get(table, ()):
+            parent = self.kinds[target].by_id.get(row[fname]) if row.get(fname) else None
+            if parent and parent.get(self.language_field[target]):
+                return str(parent[self.language_field[target]])
         return None
 
     def referencing(self, kind: str, record_id: str) -> list[tuple[Resource, str, list[dict[str, Any]]]]:
@@ -392,14 +393,14 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
         nonlocal files
         depth = rel.count("/")
         html = env.get_template(template).render(root="../" * depth, **common, **context)
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8", newline="\n")
+        with open(out / rel, "w", encoding="utf-8", newline="\n") as f:
+            f.write(html)
         files += 1
 
     pages = 0
     search: list[list[str]] = []
     for kind in site.kind_names:
+        (out / kind).mkdir()
         k = site.kinds[kind]
         index_rows = []
         for row in k.rows:
