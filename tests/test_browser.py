@@ -186,11 +186,16 @@ def test_index_filters_and_sorts(driver: Any, site: Path) -> None:
     Select(driver.find_element(By.CSS_SELECTOR, "[data-filter='kind']")).select_by_value("signing")
     visible = [r for r in driver.find_elements(By.CSS_SELECTOR, "#records tbody tr") if r.is_displayed()]
     assert len(visible) == len(in_1956[in_1956["kind"] == "signing"]) > 0
+    def dates() -> list[str]:
+        cells = [r.find_elements(By.TAG_NAME, "td")[1].get_attribute("data-value")
+                 for r in driver.find_elements(By.CSS_SELECTOR, "#records tbody tr")]
+        return [d for d in cells if d]
+
+    assert dates() == sorted(dates())  # listed by date to begin with
     driver.find_element(By.CSS_SELECTOR, "button[data-sort='date']").click()
-    dates = [r.find_elements(By.TAG_NAME, "td")[1].get_attribute("data-value")
-             for r in driver.find_elements(By.CSS_SELECTOR, "#records tbody tr")]
-    known = [d for d in dates if d]
-    assert known == sorted(known)
+    assert dates() == sorted(dates(), reverse=True)
+    driver.find_element(By.CSS_SELECTOR, "button[data-sort='date']").click()
+    assert dates() == sorted(dates())
 
 
 def test_timeline_draws_one_mark_per_event(driver: Any, site: Path) -> None:

@@ -214,7 +214,11 @@ class Site:
             source = self.label("sources", c.get(CITATION_SOURCE) or "")
             url = f"{cited['url']}#citation-{record_id}" if cited and cited["url"] else None
             return {"id": record_id, "kind": kind, "label": f"{source}, {c.get(CITATION_LOCATOR)}", "url": url}
-        return {"id": record_id, "kind": kind, "label": self.label(kind, record_id), "url": self.url(kind, record_id)}
+        link = {"id": record_id, "kind": kind, "label": self.label(kind, record_id), "url": self.url(kind, record_id)}
+        k = self.kinds.get(kind)
+        if k and k.label and k.resource.schema.field(k.label).verbatim and record_id in k.by_id:
+            link["lang"] = self.language(kind, k.by_id[record_id])  # the label is text in the record's language
+        return link
 
     def translations(self, kind: str, row: dict[str, Any]) -> list[dict[str, Any]]:
         """The group of a record and its translations (a self-reference `translation_of`), by language."""
@@ -443,6 +447,8 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
             short = label if len(label) <= SEARCH_TITLE else label[:SEARCH_TITLE - 1].rstrip() + "…"
             search.append([f"{kind}/{record_id}.html", kind, short, _date_of(site, kind, row) or "",
                            normalise(" \u2029 ".join(texts)), site.language(kind, row) or ""])
+        if any(r["date"] for r in index_rows):  # dated kinds list by date, undated last
+            index_rows.sort(key=lambda r: (r["earliest"] is None, r["earliest"] or dt.date.min, r["link"]["id"]))
         filters = _filters(site, kind, index_rows)
         columns = [f for f in k.resource.schema.fields if "enum" in f.constraints or f.language]
         write(f"{kind}/index.html", "kind.html", kind=kind, rows=index_rows, filters=filters, columns=columns,
