@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def row(what: str, seconds: float, target: float | None) -> str:
         verdict = "" if target is None else ("meets" if seconds <= target else "MISSES") + f" ≤ {target:g} s"
-        return f"| {what} | {seconds:.2f} s | {seconds / base:.1f}× | {verdict} |"
+        shown = f"{seconds:.2f} s" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms"
+        return f"| {what} | {shown} | {seconds / base:.2f}× | {verdict} |"
 
     kb = 1000
     lines = [

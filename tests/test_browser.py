@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from kuril_data.load import load
-from kuril_data.site import build
+from kuril_data.site import build_site
 from kuril_data.site.build import normalise
 
 from .conftest import ROOT
@@ -46,7 +46,7 @@ def browser_or_skip() -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("browser") / "site"
-    build(ROOT, out)
+    build_site(ROOT, out)
     return out
 
 

@@ -16,7 +16,7 @@ from markupsafe import escape
 
 from kuril_data.cli import cli
 from kuril_data.load import load
-from kuril_data.site import build
+from kuril_data.site import build_site
 from kuril_data.site.build import normalise
 
 from .conftest import INVALID, ROOT, build_package
@@ -30,7 +30,7 @@ SEARCHES = ["Habomai", "ฮาโบไม", "traktatu pokojowego"]
 def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's own package built into a site once."""
     out = tmp_path_factory.mktemp("site") / "site"
-    build(ROOT, out)
+    build_site(ROOT, out)
     return out
 
 
@@ -155,7 +155,7 @@ def test_every_record_page_is_accessible_and_self_contained(real_site: Path) -> 
 def test_build_is_deterministic_and_atomic(tmp_path: Path, real_site: Path) -> None:
     """Building again gives byte-identical files; a package that does not validate writes nothing."""
     again = tmp_path / "again"
-    build(ROOT, again)
+    build_site(ROOT, again)
     files = sorted(p.relative_to(real_site).as_posix() for p in real_site.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(again).as_posix() for p in again.rglob("*") if p.is_file())
     for rel in files:

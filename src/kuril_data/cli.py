@@ -293,11 +293,11 @@ def site(path: Path, out: Path) -> None:
     request outside its folder. Exit 1 when the package does not validate (nothing written).
     """
     from .export import Refused
-    from .site import build
+    from .site import build_site
 
     try:
         with could_not_run():
-            result = build(path, out)
+            result = build_site(path, out)
     except Refused as exc:
         _refused(exc)
     click.echo(f"wrote {result.out}/ ({result.pages} record pages, {result.files} files)")

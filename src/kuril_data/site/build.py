@@ -51,10 +51,6 @@ SEARCH_INDEX = "search-index.js"  # [url, kind, title, date, normalised text, la
 SEARCH_TITLE = 160
 
 
-class SiteError(Exception):
-    """The site cannot be built (exit 2)."""
-
-
 @dataclass
 class Kind:
     """A table whose rows get pages."""
@@ -77,7 +73,7 @@ class SiteResult:
     files: int  # all files written
 
 
-def build(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> SiteResult:
+def build_site(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> SiteResult:
     """Validate the package at `path` and write its site into the folder `out`, atomically.
 
     Raises `kuril_data.export.Refused` when the package does not validate (nothing is written).
@@ -397,8 +393,7 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
         nonlocal files
         depth = rel.count("/")
         html = env.get_template(template).render(root="../" * depth, **common, **context)
-        with open(out / rel, "w", encoding="utf-8", newline="\n") as f:
-            f.write(html)
+        _write_text(out / rel, html)
         files += 1
 
     pages = 0
@@ -475,6 +470,11 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
           downloads=downloads or [], description=package.descriptor.get("description", ""),
           has_timeline=timeline_module.EVENTS in checked.tables)
     return SiteResult(out, pages, files + len(ASSETS))
+
+
+def _write_text(target: Path, text: str) -> None:
+    with open(target, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
 
 
 def _verbatim(resource: Resource, row: dict[str, Any]) -> str | None:
