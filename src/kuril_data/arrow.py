@@ -6,9 +6,7 @@ gain two date columns, `<field>_earliest` and `<field>_latest`, the day range th
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,6 +15,7 @@ from . import dates
 from .dates import EARLIEST, LATEST
 from .package import Field, Resource, Schema
 from .read import Table
+from .rows import python_values
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -49,20 +48,6 @@ def arrow_schema(resource: Resource, version: str | None = None) -> pa.Schema:
     if version:
         meta["version"] = version
     return pa.schema(fields, metadata=meta)
-
-
-TRUE_VALUES = ("true", "True", "TRUE", "1")
-
-
-def python_values(values: list[str], field: Field) -> list[Any]:
-    """One raw column as Python values of the field's type, None for an empty cell."""
-    t = field.type
-    if t == "string":
-        return [v or None for v in values]
-    if t == "boolean":
-        return [None if not v else v in TRUE_VALUES for v in values]
-    convert = {"integer": int, "number": float, "year": int, "date": dt.date.fromisoformat}[t]
-    return [convert(v) if v else None for v in values]
 
 
 def string_array(table: Table, name: str) -> pa.Array:

@@ -21,9 +21,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .arrow import EARLIEST, LATEST, to_arrow
+from .dates import EARLIEST, LATEST
 from .dictionary import write_atomic
 from .export import checked_or_refuse
+from .rows import typed_rows
 from .validate import Checked
 
 # Declared once: the tables and fields the timeline reads, and which document kinds are labelled.
@@ -125,7 +126,7 @@ def rows(checked: Checked, name: str) -> list[dict[str, Any]]:
     table = checked.tables.get(name)
     if table is None:
         raise TimelineError(f"the package has no {name!r} table")
-    return to_arrow(table).to_pylist()
+    return typed_rows(table)
 
 
 def shape(start: dt.date | None, end: dt.date | None) -> str:

@@ -25,9 +25,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from .. import timeline as timeline_module
-from ..arrow import EARLIEST, LATEST, to_arrow
+from ..dates import EARLIEST, LATEST
 from ..export import LABEL_FIELDS, build_timestamp, checked_or_refuse, install, staging
 from ..package import Package, Resource
+from ..rows import typed_rows
 from ..validate import Checked
 from .meta import project_urls
 
@@ -100,7 +101,7 @@ class Site:
         assert package is not None
         self.package: Package = package
         self.tables: dict[str, list[dict[str, Any]]] = {
-            r.name: to_arrow(checked.tables[r.name]).to_pylist() for r in package.resources}
+            r.name: typed_rows(checked.tables[r.name]) for r in package.resources}
         self.resources = {r.name: r for r in package.resources}
         self.kinds: dict[str, Kind] = {}
         for r in package.resources:
