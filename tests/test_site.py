@@ -212,3 +212,43 @@ def test_pages_workflow_publishes_the_site_on_tags() -> None:
     assert any("kuril-data site --out _site" in s.get("run", "") for s in steps)
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "_site"
+
+
+def test_rebuild_replaces_the_whole_folder(tmp_path: Path, valid_package: Path) -> None:
+    """Building into an existing site folder leaves no page of a record that is gone."""
+    out = tmp_path / "www" / "site"
+    build_site(valid_package, out)
+    stale = out / "events" / "removed-record.html"
+    stale.write_text("old", encoding="utf-8")
+    build_site(valid_package, out)
+    assert not stale.exists() and (out / "index.html").is_file()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]  # no staging folder left
+
+
+def test_project_urls_tolerate_absence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """[project.urls] are read from the installed metadata; none declared, or not installed, gives {}."""
+    from importlib import metadata
+
+    from kuril_data.site import meta
+
+    class Meta:
+        def __init__(self, urls: list[str]) -> None:
+            self.urls = urls
+
+        def get_all(self, key: str) -> list[str] | None:
+            return self.urls if key == "Project-URL" else None
+
+        def get(self, key: str) -> None:
+            return None
+
+    monkeypatch.setattr(metadata, "metadata", lambda name: Meta(["Homepage, https://example.org/x",
+                                                                    "Bad, javascript:alert(1)"]))
+    assert meta.project_urls() == {"Homepage": "https://example.org/x"}
+    monkeypatch.setattr(metadata, "metadata", lambda name: Meta([]))
+    assert meta.project_urls() == {}
+
+    def missing(name: str) -> None:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "metadata", missing)
+    assert meta.project_urls() == {}

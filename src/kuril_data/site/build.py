@@ -75,7 +75,8 @@ class SiteResult:
 
 
 def build_site(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> SiteResult:
-    """Validate the package at `path` and write its site into the folder `out`, atomically.
+    """Validate the package at `path` and write its site as the folder `out`, atomically: a folder
+    already there is replaced whole (no page of a removed record lingers) once the new one is complete.
 
     Raises `kuril_data.export.Refused` when the package does not validate (nothing is written).
     """
@@ -83,13 +84,8 @@ def build_site(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Sit
     assert checked.package is not None
     out = Path(out)
     with staging(out.parent, out.name) as tmp:
-        result = write_site(checked, tmp / "site", stamp=build_timestamp(checked.package))
-        if out.exists():
-            # Replace the folder's content, not the folder: a caller may have it open or mounted.
-            install(tmp / "site", out, sorted(p.name for p in (tmp / "site").iterdir()))
-        else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp / "site", out)
+        result = write_site(checked, tmp / out.name, stamp=build_timestamp(checked.package))
+        install(tmp, out.parent, [out.name])
     return SiteResult(out, result.pages, result.files)
 
 
@@ -382,7 +378,7 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
     title = str(package.descriptor.get("title", package.name))
     year = dt.datetime.fromtimestamp(stamp, dt.UTC).year
     urls = project_urls()
-    homepage = package.descriptor.get("homepage") or urls.get("Homepage")
+    homepage = urls.get("Homepage") or package.descriptor.get("homepage")
     base_ld = {"@type": "Dataset", "name": title, "version": package.version}
     if homepage:
         base_ld["url"] = homepage
