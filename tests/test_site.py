@@ -252,3 +252,18 @@ def test_project_urls_tolerate_absence(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(metadata, "metadata", missing)
     assert meta.project_urls() == {}
+
+
+def test_never_replaces_a_folder_that_is_not_a_site(tmp_path: Path, valid_package: Path) -> None:
+    """An existing folder with other files is refused (exit 2) and left as it was; an empty one is used."""
+    precious = tmp_path / "docs"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["site", "--out", str(precious), str(valid_package)])
+    assert result.exit_code == 2
+    assert "is not a site built by kuril-data: refusing to replace it" in result.output
+    assert [p.name for p in precious.iterdir()] == ["thesis.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert CliRunner().invoke(cli, ["site", "--out", str(empty), str(valid_package)]).exit_code == 0
+    assert (empty / "index.html").is_file()

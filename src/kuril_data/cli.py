@@ -282,7 +282,7 @@ def timeline(path: Path, out: Path) -> None:
 @cli.command()
 @package_argument
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
-              help="Folder to write the site into (created if needed; its content is replaced).")
+              help="Folder to write the site as (created; an earlier site there is replaced whole).")
 def site(path: Path, out: Path) -> None:
     """Build the static site of the package at PATH into OUT: open OUT/index.html in any browser.
 
@@ -290,16 +290,19 @@ def site(path: Path, out: Path) -> None:
     sources) with every citation's verbatim evidence, quotations side by side in every language
     and the disagreements it is part of; an index per kind (sortable, filterable); a timeline;
     search in English, Polish and Thai. Works from file:// or any static host and makes no
-    request outside its folder. Exit 1 when the package does not validate (nothing written).
+    request outside its folder. Exit 1 when the package does not validate (nothing written), 2
+    when OUT exists and is not an earlier site (it is never replaced then).
     """
     from .export import Refused
-    from .site import build_site
+    from .site import SiteError, build_site
 
     try:
         with could_not_run():
             result = build_site(path, out)
     except Refused as exc:
         _refused(exc)
+    except SiteError as exc:
+        raise CouldNotRun(str(exc)) from None
     click.echo(f"wrote {result.out}/ ({result.pages} record pages, {result.files} files)")
 
 

@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from .. import timeline as timeline_module
 from ..dates import EARLIEST, LATEST
+from ..errors import KurilDataError
 from ..export import LABEL_FIELDS, build_timestamp, checked_or_refuse, install, staging
 from ..package import Package, Resource
 from ..rows import typed_rows
@@ -50,6 +51,10 @@ SITE_LANG = "en"
 ASSETS = ("site.css", "site.js", "search.js", "timeline.js")
 SEARCH_INDEX = "search-index.js"  # [url, kind, title, date, normalised text, language] per record
 SEARCH_TITLE = 160
+
+
+class SiteError(KurilDataError):
+    """The site cannot be written where asked (exit 2)."""
 
 
 @dataclass
@@ -78,11 +83,14 @@ def build_site(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Sit
     """Validate the package at `path` and write its site as the folder `out`, atomically: a folder
     already there is replaced whole (no page of a removed record lingers) once the new one is complete.
 
-    Raises `kuril_data.export.Refused` when the package does not validate (nothing is written).
+    Raises `kuril_data.export.Refused` when the package does not validate (nothing is written), and
+    SiteError when `out` exists but is not an earlier site (it is never replaced then).
     """
+    out = Path(out).resolve()
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / SEARCH_INDEX).is_file())):
+        raise SiteError(f"{out} exists and is not a site built by kuril-data: refusing to replace it")
     checked = checked_or_refuse(path)
     assert checked.package is not None
-    out = Path(out)
     with staging(out.parent, out.name) as tmp:
         result = write_site(checked, tmp / out.name, stamp=build_timestamp(checked.package))
         install(tmp, out.parent, [out.name])
