@@ -267,3 +267,23 @@ def test_never_replaces_a_folder_that_is_not_a_site(tmp_path: Path, valid_packag
     empty.mkdir()
     assert CliRunner().invoke(cli, ["site", "--out", str(empty), str(valid_package)]).exit_code == 0
     assert (empty / "index.html").is_file()
+
+
+def jsonld(site: Path, rel: str) -> dict:
+    found = re.search(r'<script type="application/ld\+json">\n(.*?)\n</script>', page(site, rel), re.S)
+    assert found, rel
+    return json.loads(found.group(1))
+
+
+def test_jsonld_dates_are_honest(real_site: Path) -> None:
+    """Events carry schema.org start and end days from the EDTF bounds; an open end gets no made-up date."""
+    events = load("events", source=ROOT).set_index("event_id")
+    signing = jsonld(real_site, "events/joint-declaration-signing-1956-10-19.html")
+    assert (signing["@type"], signing["startDate"], signing["endDate"]) == ("Event", "1956-10-19", "1956-10-19")
+    open_ended = events[events["date"].str.endswith("/..", na=False)]
+    assert len(open_ended)
+    for event_id, row in open_ended.iterrows():
+        data = jsonld(real_site, f"events/{event_id}.html")
+        assert data["startDate"] == row["date_earliest"].date().isoformat() and "endDate" not in data
+    quotation = jsonld(real_site, "quotations/article-author-absurd-situation-th.html")
+    assert (quotation["@type"], quotation["inLanguage"]) == ("Quotation", "th")

@@ -47,7 +47,6 @@ KIND_ORDER = ("events", "documents", "quotations", "actors", "places", "disagree
 SCHEMA_ORG = {"events": "Event", "documents": "CreativeWork", "quotations": "Quotation", "places": "Place",
               "sources": "CreativeWork", "disagreements": "Claim", "actors": "Organization"}
 PERSON_KINDS = ("person", "head-of-state")
-SITE_LANG = "en"
 ASSETS = ("site.css", "site.js", "search.js", "timeline.js")
 SEARCH_INDEX = "search-index.js"  # [url, kind, title, date, normalised text, language] per record
 SEARCH_TITLE = 160
@@ -321,10 +320,7 @@ def _date_of(site: Site, table: str, row: dict[str, Any]) -> str | None:
 
 
 def _year_span(site: Site, table: str, row: dict[str, Any]) -> tuple[int | None, int | None]:
-    dated = next((f.name for f in site.resources[table].schema.fields if f.edtf), None)
-    if not dated:
-        return None, None
-    a, b = row.get(dated + EARLIEST), row.get(dated + LATEST)
+    a, b = _bounds(site, table, row)
     return (a.year if a else None, b.year if b else None)
 
 
@@ -358,11 +354,14 @@ def _jsonld(site: Site, kind: str, row: dict[str, Any], title: str, base: dict[s
     lang = site.language(kind, row)
     if lang:
         data["inLanguage"] = lang
-    a, b = _bounds(site, kind, row)
-    if a and kind_type == "Event":
-        data["startDate"], data["endDate"] = a.isoformat(), (b or a).isoformat()
-    elif a:
-        data["temporalCoverage"] = f"{a.isoformat()}/{(b or a).isoformat()}"
+    a, b = _bounds(site, kind, row)  # an open end stays open: no date is made up for it
+    if kind_type == "Event":
+        if a:
+            data["startDate"] = a.isoformat()
+        if b:
+            data["endDate"] = b.isoformat()
+    elif a or b:
+        data["temporalCoverage"] = f"{a.isoformat() if a else '..'}/{b.isoformat() if b else '..'}"
     return data
 
 
