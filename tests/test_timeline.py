@@ -85,6 +85,8 @@ def test_real_timeline_is_readable() -> None:
     links = list(root.iter(f"{ns}a"))
     assert sorted(a.get("data-event") for a in links) == sorted(events["event_id"])
     assert all(a.get("href") == f"site/events/{a.get('data-event')}.html" for a in links)
+    assert root.get("role") == "group"  # its links stay reachable by assistive technology
+    assert ET.fromstring(render(checked, "svg")[0]).get("role") == "img"  # no links: a picture
     assert count == len(events)
 
 

@@ -196,8 +196,9 @@ def svg(events: list[dict[str, Any]], documents: list[dict[str, Any]], title: st
     left, right = segments[0].x, segments[-1].x + segments[-1].width
     height = TOP + ROW * max(len(events), 1) + LEGEND
     total = LABEL_WIDTH + PLOT_WIDTH + RIGHT
+    role = "img" if link is None else "group"  # with links inside, not an image: its links stay reachable
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="{height}" '
-           f'viewBox="0 0 {total} {height}" role="img" aria-labelledby="timeline-title timeline-desc" '
+           f'viewBox="0 0 {total} {height}" role="{role}" aria-labelledby="timeline-title timeline-desc" '
            f'font-family="{FONT}" font-size="11">',
            f'<title id="timeline-title">{escape(title)}</title>',
            '<desc id="timeline-desc">One row per event in date order. A point is a date known to the day; a bar '
