@@ -287,3 +287,20 @@ def test_jsonld_dates_are_honest(real_site: Path) -> None:
         assert data["startDate"] == row["date_earliest"].date().isoformat() and "endDate" not in data
     quotation = jsonld(real_site, "quotations/article-author-absurd-situation-th.html")
     assert (quotation["@type"], quotation["inLanguage"]) == ("Quotation", "th")
+
+
+def test_a_new_table_gets_pages_from_its_schema_alone(tmp_path: Path) -> None:
+    """A table the site has never heard of (every field type, a self-reference, an EDTF date) gets an index
+    and a page per row showing every field, its date bounds and its links: no code names it."""
+    from .test_export import typed_package
+
+    out = tmp_path / "site"
+    build_site(typed_package(tmp_path / "pkg"), out)
+    child = page(out, "measures/a-child.html")
+    assert "<h1>Zażółć gęślą jaźń</h1>" in child
+    assert "1956-10?" in child and "(earliest 1956-10-01, latest 1956-10-31)" in child
+    assert 'href="../measures/b-parent.html">ราชอาณาจักรไทย</a>' in child
+    for value in ("-3", "0.25", "True", "1956-10-19", "1956"):
+        assert f"<dd>{value}</dd>" in child, value
+    assert 'href="../measures/index.html"' in child
+    assert 'href="../measures/a-child.html"' in page(out, "measures/index.html")

@@ -389,7 +389,9 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
     base_ld = {"@type": "Dataset", "name": title, "version": package.version}
     if homepage:
         base_ld["url"] = homepage
+    has_timeline = timeline_module.EVENTS in checked.tables
     common = {"package": package, "title": title, "version": package.version, "kinds": site.kind_names,
+              "has_timeline": has_timeline,
               "kind_titles": {n: n.capitalize() for n in site.kind_names}}
     files = 0
 
@@ -461,7 +463,7 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
     index_js = "window.KURIL_SEARCH = " + json.dumps(search, ensure_ascii=False, separators=(",", ":")) + ";\n"
     (out / SEARCH_INDEX).write_text(index_js, encoding="utf-8", newline="\n")
     files += 1
-    if timeline_module.EVENTS in checked.tables:
+    if has_timeline:
         events = site.tables[timeline_module.EVENTS]
         documents = site.tables.get(timeline_module.DOCUMENTS, [])
         picture = timeline_module.svg(events, documents, f"{title} — {len(events)} events", link="")
@@ -471,8 +473,7 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
     citation = (f"{_contributors(package)} ({year}). {title}, version {package.version} [data set]. "
                 f"{_license(package)}." + (f" {homepage}" if homepage else ""))
     write("index.html", "home.html", counts=counts, citation=citation, urls=urls, homepage=homepage,
-          downloads=downloads or [], description=package.descriptor.get("description", ""),
-          has_timeline=timeline_module.EVENTS in checked.tables)
+          downloads=downloads or [], description=package.descriptor.get("description", ""))
     return SiteResult(out, pages, files + len(ASSETS))
 
 
