@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import timeline as timeline_module
 from ..dates import EARLIEST, LATEST
@@ -252,9 +252,16 @@ def _env() -> Environment:
     env = Environment(loader=PackageLoader("kuril_data.site", "templates"), autoescape=select_autoescape(),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["language_name"] = lambda code: LANGUAGES.get(code or "", code or "")
+    env.filters["code"] = _inline_code
     env.filters["jsonld"] = lambda value: Markup(
         json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).replace("<", "\\u003c"))
     return env
+
+
+def _inline_code(text: str) -> Markup:
+    """Schema descriptions write names in backticks: shown as code, everything else escaped."""
+    parts = str(escape(text)).split("`")
+    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
 
 
 def _value(site: Site, table: str, fname: str, value: Any) -> dict[str, Any]:
