@@ -125,6 +125,18 @@ def test_metadata_table_hidden_and_canned_queries(real_export: Path) -> None:
     assert sum(r["record_table"] == "events" for r in year["rows"]) == n_events
 
 
+def test_evidence_for_one_record(real_export: Path) -> None:
+    """The canned query gives every citation of a record, whatever its kind, with its source's title."""
+    db = sqlite3.connect(real_export / "kuril-data.sqlite")
+    for record in ("joint-declaration-signing-1956-10-19", "joint-declaration-1956", "hatoyama", "habomai"):
+        [answer] = fetch(real_export, f"/kuril-data/evidence_for_record.json?record={record}&_shape=objects&_size=max")
+        expected = db.execute("SELECT citation_id, evidence FROM citations WHERE ? IN "
+                              "(event_id, document_id, actor_id, place_id) ORDER BY citation_id", (record,)).fetchall()
+        assert expected, record
+        assert [(r["citation_id"], r["evidence"]) for r in answer["rows"]] == expected
+        assert all(r["source_title"] and r["locator"] for r in answer["rows"])
+
+
 def test_prepared_finds_the_database(real_export: Path, valid_package: Path) -> None:
     """serve accepts the SQLite file, its folder, or a package folder (exported to a temporary folder)."""
     with prepared(real_export / "kuril-data.sqlite") as served:

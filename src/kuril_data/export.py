@@ -454,6 +454,8 @@ ORDER BY quotation_group, q.language, q.quotation_id""",
     ),
 }
 YEAR_QUERY = "in_year"
+EVIDENCE_QUERY = "evidence_for_record"
+EVIDENCE = ("citations", "source_id", "sources")  # (the citations table, its key to the source, the sources)
 
 
 def label_field(resource: Resource) -> str | None:
@@ -480,6 +482,25 @@ def year_query(package: Package) -> str | None:
     if not parts:
         return None
     return "\nUNION ALL\n".join(parts) + "\nORDER BY date_earliest, date_latest, record_table, record_id"
+
+
+def evidence_query(package: Package) -> str | None:
+    """Every citation of one record, typed as :record, with its source's title: the record may be in any
+    of the citations table's one-field keys other than the source's (read from its schema)."""
+    table, source_key, sources = EVIDENCE
+    resource, parent = package.resource(table), package.resource(sources)
+    if resource is None or parent is None or "title" not in parent.schema.names or len(parent.schema.primary_key) != 1:
+        return None
+    names = resource.schema.names
+    targets = [fk.fields[0] for fk in resource.schema.foreign_keys
+               if len(fk.fields) == 1 and fk.fields[0] != source_key]
+    if not targets or source_key not in names or len(resource.schema.primary_key) != 1:
+        return None
+    where = " OR ".join(f"c.{quote(t, names)} = :record" for t in targets)
+    source_pk = quote(parent.schema.primary_key[0], parent.schema.names)
+    return (f"SELECT c.*, s.\"title\" AS source_title\nFROM {quote(table, [table])} AS c\n"
+            f"LEFT JOIN {quote(sources, [sources])} AS s ON s.{source_pk} = c.{quote(source_key, names)}\n"
+            f"WHERE {where}\nORDER BY c.{quote(resource.schema.primary_key[0], names)}")
 
 
 def datasette_metadata(package: Package, version: str) -> dict[str, Any]:
@@ -520,6 +541,12 @@ def datasette_metadata(package: Package, version: str) -> dict[str, Any]:
         queries[YEAR_QUERY] = {"title": "Everything that happened in a given year",
                                "description": "Every dated record whose date can fall in the year typed (e.g. "
                                               "1956), from the earliest.", "sql": in_year}
+    evidence = evidence_query(package)
+    if evidence:
+        queries[EVIDENCE_QUERY] = {"title": "The evidence for one record",
+                                   "description": "Type the id of an event, document, actor or place (e.g. "
+                                                  "joint-declaration-1956): every citation of it, with its source, "
+                                                  "locator and verbatim evidence.", "sql": evidence}
     licenses = package.descriptor.get("licenses") or [{}]
     return {
         "title": package.descriptor.get("title", package.name),
