@@ -53,3 +53,21 @@ def test_generated_text_is_multilingual_with_commas_and_quotes(tmp_path: Path) -
     assert any("\u0e00" <= ch <= "\u0e7f" for ch in text)  # Thai
     assert "ł" in text and '""' in text and '",' in text
     assert not any(ch < " " and ch != "\n" for ch in text)
+
+
+def test_site_benchmark_weighs_record_pages_only(tmp_path: Path) -> None:
+    """benchmarks/site.py counts every record page (not the indexes, search index or assets) and their bytes."""
+    from benchmarks.site import page_weights
+    from kuril_data.site import build_site
+
+    from .conftest import build_package
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    out = tmp_path / "site"
+    result = build_site(build_package(pkg), out)
+    weights = page_weights(out)
+    records = [p for p in out.glob("*/*.html") if p.name != "index.html"]
+    assert weights["pages"] == result.pages == len(records)
+    assert weights["max"] == max(p.stat().st_size for p in records)
+    assert weights["search"] == (out / "search-index.js").stat().st_size

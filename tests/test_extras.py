@@ -36,16 +36,15 @@ def _run(code: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_core_dependencies_are_what_load_imports() -> None:
-    """The core holds pandas, pyarrow, edtf and langcodes, never the tools' or plot's packages;
-    every dependency is a lower bound, never an exact pin or an upper bound."""
+    """The core holds pandas, pyarrow, edtf and langcodes, never the tools' or serve's packages;
+    every core and tools dependency is a lower bound, never an exact pin or an upper bound."""
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     names = {re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0] for d in meta["dependencies"]}
     assert {"edtf", "langcodes", "pandas", "pyarrow"} <= names
     assert not names & set(EXTRAS), names & set(EXTRAS)
-    for dep in [*meta["dependencies"], *meta["optional-dependencies"]["tools"],
-                *meta["optional-dependencies"]["plot"]]:
+    for dep in [*meta["dependencies"], *meta["optional-dependencies"]["tools"]]:
         assert ">=" in dep and "==" not in dep and "<" not in dep, dep
-    tools = {d.split(">")[0] for d in meta["optional-dependencies"]["tools"]}
+    tools = {d.split(">")[0].lower() for d in meta["optional-dependencies"]["tools"]}
     assert tools == {m for m, extra in EXTRAS.items() if extra == "tools"}
 
 
@@ -122,9 +121,9 @@ except MissingExtra as exc:
 def test_require_imports_or_names_the_extra() -> None:
     """require() returns the module when present and raises MissingExtra (exit 2) naming the extra otherwise."""
     assert require("click", "x").__name__ == "click"
-    EXTRAS["kuril_data_no_such_module"] = "plot"
+    EXTRAS["kuril_data_no_such_module"] = "serve"
     try:
-        with pytest.raises(MissingExtra, match=r"drawing needs kuril_data_no_such_module, .*'kuril-data\[plot\]'"):
+        with pytest.raises(MissingExtra, match=r"drawing needs kuril_data_no_such_module, .*'kuril-data\[serve\]'"):
             require("kuril_data_no_such_module", "drawing")
     finally:
         del EXTRAS["kuril_data_no_such_module"]

@@ -93,3 +93,13 @@ def test_wheel_ships_the_release_registry(wheel: Path) -> None:
     """The registry of published releases (kuril_data/releases.json) is inside the wheel, as in the repository."""
     with zipfile.ZipFile(wheel) as zf:
         assert zf.read("kuril_data/releases.json") == (ROOT / "src" / "kuril_data" / "releases.json").read_bytes()
+
+
+def test_wheel_ships_the_site_templates_and_assets(wheel: Path) -> None:
+    """Every template and asset of the static site is in the wheel, so `kuril-data site` works when installed."""
+    site = ROOT / "src" / "kuril_data" / "site"
+    wanted = {f"kuril_data/site/{p.relative_to(site).as_posix()}" for sub in ("templates", "static")
+              for p in (site / sub).iterdir()}
+    assert wanted
+    with zipfile.ZipFile(wheel) as zf:
+        assert wanted <= set(zf.namelist())

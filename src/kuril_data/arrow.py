@@ -7,7 +7,6 @@ gain two date columns, `<field>_earliest` and `<field>_latest`, the day range th
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,6 +15,7 @@ from . import dates
 from .dates import EARLIEST, LATEST
 from .package import Field, Resource, Schema
 from .read import Table
+from .rows import python_values
 from .types import FIELD_TYPES
 
 ARROW_TYPES: dict[str, pa.DataType] = {name: t.arrow_type() for name, t in FIELD_TYPES.items()}
@@ -42,14 +42,6 @@ def arrow_schema(resource: Resource, version: str | None = None) -> pa.Schema:
     if version:
         meta["version"] = version
     return pa.schema(fields, metadata=meta)
-
-
-def python_values(values: list[str], field: Field) -> list[Any]:
-    """One raw column as Python values of the field's type, None for an empty cell."""
-    if field.type == "string":
-        return [v or None for v in values]
-    convert = FIELD_TYPES[field.type].value
-    return [convert(v) if v else None for v in values]
 
 
 def string_array(table: Table, name: str) -> pa.Array:

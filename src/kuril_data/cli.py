@@ -182,7 +182,7 @@ def release(path: Path, out: Path) -> None:
 
     Validates, exports every format, adds datapackage.json (with $schema, id, created, homepage,
     and each file's bytes and hash) with the data and schemas, CHANGELOG.md, data-dictionary.md,
-    timeline.svg (when matplotlib is installed), a README.md for whoever has only the zip,
+    timeline.svg, the static site (site/), a README.md for whoever has only the zip,
     CITATION.cff, kuril-data.jsonld (schema.org), LICENSE and LICENSE-DATA.md (when the package
     has them) and SHA256SUMS, and zips the folder. The version comes from datapackage.json
     and needs a '## [<version>]' entry in CHANGELOG.md. Two builds of the same commit are
@@ -226,19 +226,60 @@ def dictionary(path: Path, out: Path | None, check: bool) -> None:
 @cli.command()
 @package_argument
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="Image to write: FILE.svg or FILE.png.")
+              help="Image to write: FILE.svg.")
 def timeline(path: Path, out: Path) -> None:
-    """Draw every event of the package at PATH on a time axis into OUT (.svg or .png).
+    """Draw every event of the package at PATH on a time axis into OUT (.svg).
 
     A day is a point; a month, a year, an interval or an uncertain date is a bar from the
-    earliest to the latest day it can mean; open ends are dashed. Colour is the event kind; key
-    documents (treaties, declarations, agreements, communiqués) are labelled. Needs matplotlib
-    (pip install 'kuril-data[plot]'); exit 2 without it, 1 when the package does not validate.
+    earliest to the latest day it can mean; open ends are dashed with an arrow. The axis gives
+    each year room by its events and cuts out runs of empty years. Colour and marker shape give
+    a handful of groups of event kinds; key documents (treaties, declarations, agreements,
+    communiqués) are labelled; all text stays text. Exit 1 when the package does not validate,
+    2 when OUT is not .svg.
     """
     from .timeline import timeline as run
 
     result = run(path, out)
     click.echo(f"wrote {result.out} ({result.events} events)")
+
+
+@cli.command()
+@package_argument
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder to write the site as (created; an earlier site there is replaced whole).")
+def site(path: Path, out: Path) -> None:
+    """Build the static site of the package at PATH into OUT: open OUT/index.html in any browser.
+
+    A page per record (events/<id>.html, documents, actors, places, quotations, disagreements,
+    sources) with every citation's verbatim evidence, quotations side by side in every language
+    and the disagreements it is part of; an index per kind (sortable, filterable); a timeline;
+    search in English, Polish and Thai. Works from file:// or any static host and makes no
+    request outside its folder. Exit 1 when the package does not validate (nothing written), 2
+    when OUT exists and is not an earlier site (it is never replaced then).
+    """
+    from .site import build_site
+
+    result = build_site(path, out)
+    click.echo(f"wrote {result.out}/ ({result.pages} record pages, {result.files} files)")
+
+
+@cli.command()
+@package_argument
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port to listen on.")
+def serve(path: Path, host: str, port: int) -> None:
+    """Browse the package at PATH in Datasette, with search, facets, labels and canned queries.
+
+    PATH is a kuril-data.sqlite file, a folder holding one (an export or a release: its
+    metadata.json is used), or a package folder (exported to a temporary folder first). Needs
+    Datasette (pip install 'kuril-data[serve]'); exit 2 without it, 1 when the package does not
+    validate.
+    """
+    from .serve import require_datasette
+    from .serve import serve as run
+
+    require_datasette()
+    run(path, host, port)
 
 
 # --- downloads: the source texts (`sources fetch`) and published releases (`fetch`) -------------

@@ -2,7 +2,8 @@
 
 The core install (`pip install kuril-data`) is what `kuril_data.load()` needs: pandas, pyarrow,
 edtf, langcodes. The validator's reference implementation (frictionless) and the command line
-(click) come with `kuril-data[tools]`; the timeline picture (matplotlib) with `kuril-data[plot]`.
+(click) and the static site's templates (Jinja2) come with `kuril-data[tools]`; Datasette, for
+`kuril-data serve`, with `kuril-data[serve]`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from types import ModuleType
 
 from .errors import KurilDataError
 
-EXTRAS = {"click": "tools", "frictionless": "tools", "matplotlib": "plot"}
+EXTRAS = {"click": "tools", "frictionless": "tools", "jinja2": "tools", "datasette": "serve"}
 
 
 class MissingExtra(KurilDataError):

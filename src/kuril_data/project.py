@@ -42,6 +42,10 @@ class Project:
     def repository(self) -> str:
         return self.url("Repository")
 
+    def web_urls(self) -> dict[str, str]:
+        """The `[project.urls]` that are web links (http or https): what a page may link to."""
+        return {label: url for label, url in self.urls.items() if url.startswith(("https://", "http://"))}
+
     def release_page(self, version: str) -> str:
         """The page of release `version` (a GitHub Release: `<Releases>/tag/v<version>`)."""
         return f"{self.url('Releases')}/tag/v{version}"

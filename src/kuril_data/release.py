@@ -24,6 +24,7 @@ from .dictionary import render as render_dictionary
 from .export import (
     ARTIFACT,
     FORMATS,
+    PARQUET_DIR,
     Refused,
     build_timestamp,
     checked_or_refuse,
@@ -33,12 +34,14 @@ from .export import (
     write_exports,
 )
 from .package import DESCRIPTOR, Package, safe_member
+from .site import write_site
 
 CHANGELOG = "CHANGELOG.md"
 CHECKSUMS = "SHA256SUMS"
 DICTIONARY = "data-dictionary.md"
-TIMELINE = "timeline.svg"  # only when matplotlib (the `plot` extra) is installed
+TIMELINE = "timeline.svg"
 VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
+SITE = "site"  # the static site (kuril_data.site), linked from the timeline picture
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip file can hold
 
 
@@ -72,8 +75,8 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
         copy_package(package, folder)
         shutil.copyfile(changelog, folder / CHANGELOG)
         (folder / DICTIONARY).write_text(render_dictionary(package), encoding="utf-8", newline="\n")
-        if timeline.available():
-            timeline.draw(checked, folder / TIMELINE)
+        timeline.draw(checked, folder / TIMELINE, link=f"{SITE}/")
+        write_site(checked, folder / SITE, stamp=stamp, downloads=site_downloads(folder))
         describe_release(package, folder, iso_timestamp(stamp))
         write_checksums(folder)
         fix_permissions(folder, stamp)
@@ -84,6 +87,12 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
 
         record_release(package.root, version, out / f"{name}.zip", stamp)
     return out / name
+
+
+def site_downloads(folder: Path) -> list[tuple[str, str]]:
+    """The release's files for the site's home page, as links relative to `site/`."""
+    names = [rel for rel in files_of(folder) if "/" not in rel or rel.startswith(f"{PARQUET_DIR}/")]
+    return [(name, f"../{name}") for name in [*names, CHECKSUMS]]
 
 
 def last_release_tag(root: Path) -> str | None:

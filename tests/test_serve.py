@@ -1,0 +1,180 @@
+"""Datasette on the SQLite export: search detected on every FTS table, facets, labels, sorting,
+canned queries (all from the schemas), tested with Datasette's own test client; and `kuril-data serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from kuril_data.cli import cli
+from kuril_data.export import FTS_SUFFIX, METADATA_TABLE, export, fts_fields
+from kuril_data.package import read_package
+from kuril_data.serve import ServeError, prepared
+
+from .conftest import INVALID, ROOT, build_package
+
+datasette_app = pytest.importorskip("datasette.app", reason="Datasette is the serve extra (part of the test extra)")
+
+
+@pytest.fixture(scope="module")
+def real_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's own package exported to SQLite once, with its Datasette metadata."""
+    out = tmp_path_factory.mktemp("serve")
+    export(ROOT, out, ["sqlite"])
+    return out
+
+
+def fetch(out: Path, *paths: str) -> list[Any]:
+    """GET each path from a Datasette on the export (with its metadata); the JSON answers."""
+
+    async def run() -> list[Any]:
+        meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+        ds = datasette_app.Datasette([str(out / "kuril-data.sqlite")], metadata=meta)
+        await ds.invoke_startup()
+        answers = []
+        for path in paths:
+            response = await ds.client.get(path)
+            assert response.status_code == 200, (path, response.text[:500])
+            answers.append(response.json() if ".json" in path else response.text)
+        return answers
+
+    return asyncio.run(run())
+
+
+def like_ids(out: Path, table: str, key: str, columns: list[str], term: str) -> set[str]:
+    """The records whose searchable text contains `term`, by plain SQL LIKE (the reference answer)."""
+    db = sqlite3.connect(out / "kuril-data.sqlite")
+    where = " OR ".join(f'"{c}" LIKE ?' for c in columns)
+    return {r[0] for r in db.execute(f'SELECT "{key}" FROM "{table}" WHERE {where}', [f"%{term}%"] * len(columns))}
+
+
+@pytest.mark.parametrize("term", ["Habomai", "ฮาโบไม", "traktatu pokojowego"])
+def test_search_returns_exactly_the_matching_quotations(real_export: Path, term: str) -> None:
+    """`?_search=` finds exactly the quotations whose text contains the term (English, Thai, Polish)."""
+    [answer] = fetch(real_export, f"/kuril-data/quotations.json?_search={term}&_shape=objects&_size=max")
+    found = {r["quotation_id"] for r in answer["rows"]}
+    expected = like_ids(real_export, "quotations", "quotation_id", ["text"], term)
+    assert expected, f"the data has no quotation with {term!r}"
+    assert found == expected
+    assert answer["filtered_table_rows_count"] == len(expected)
+
+
+def test_every_fts_table_is_detected(real_export: Path) -> None:
+    """Every table with searchable fields offers search (Datasette finds its FTS table)."""
+    package, _ = read_package(ROOT)
+    assert package is not None
+    searchable = [r for r in package.resources if fts_fields(r)]
+    assert {r.name for r in searchable} >= {"quotations", "events", "documents", "citations"}
+    answers = fetch(real_export, *(f"/kuril-data/{r.name}.json?_search=Habomai&_size=0&_extra=count"
+                                   for r in searchable))
+    for resource, answer in zip(searchable, answers, strict=True):
+        key = resource.schema.primary_key[0]
+        expected = like_ids(real_export, resource.name, key, fts_fields(resource), "Habomai")
+        assert answer["filtered_table_rows_count"] == len(expected), resource.name
+    db = sqlite3.connect(real_export / "kuril-data.sqlite")
+    for resource in searchable:
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (resource.name + FTS_SUFFIX,)).fetchone()[0]
+        assert f'content="{resource.name}"' in sql
+
+
+def test_facets_labels_and_sorting(real_export: Path) -> None:
+    """Enum columns are facets, foreign keys show the linked record's title, events sort by date."""
+    events, html = fetch(real_export, "/kuril-data/events.json?_labels=on&_shape=objects&_size=max",
+                         "/kuril-data/events")
+    assert "kind" in events["facet_results"]
+    counts = {f["value"]: f["count"] for f in events["facet_results"]["kind"]["results"]}
+    db = sqlite3.connect(real_export / "kuril-data.sqlite")
+    assert counts == dict(db.execute("SELECT kind, count(*) FROM events GROUP BY kind").fetchall())
+    titles = dict(db.execute("SELECT document_id, title FROM documents"))
+    linked = [r for r in events["rows"] if r["document_id"]]
+    assert linked
+    for row in linked:
+        value = row["document_id"]["value"]
+        assert row["document_id"] == {"value": value, "label": titles[value]}
+    earliest = [r["date_earliest"] for r in events["rows"]]
+    assert earliest == sorted(earliest, key=lambda d: (d is not None, d or ""))  # SQLite puts NULL first
+    assert "Joint Declaration" in html and 'name="_search"' in html
+
+
+def test_metadata_table_hidden_and_canned_queries(real_export: Path) -> None:
+    """_metadata is hidden from the table list; the canned queries answer the three common questions."""
+    db = sqlite3.connect(real_export / "kuril-data.sqlite")
+    database, disagreements, speaker, year = fetch(
+        real_export, "/kuril-data.json",
+        "/kuril-data/disagreements_with_evidence.json?_shape=objects&_size=max",
+        "/kuril-data/quotations_of_speaker.json?speaker=gromyko&_shape=objects&_size=max",
+        "/kuril-data/in_year.json?year=1956&_shape=objects&_size=max")
+    visible = {t["name"] for t in database["tables"] if not t["hidden"]}
+    assert METADATA_TABLE not in visible and "events" in visible
+    accounts = db.execute("SELECT count(*) FROM disagreement_accounts").fetchone()[0]
+    assert len(disagreements["rows"]) == accounts
+    assert all(r["evidence"] and r["source_title"] and r["locator"] for r in disagreements["rows"])
+    languages = {r["language"] for r in speaker["rows"]}
+    assert {r["speaker_id"] for r in speaker["rows"]} and languages >= {"en", "pl", "th"}
+    kinds = {r["record_table"] for r in year["rows"]}
+    assert {"events", "documents"} <= kinds
+    n_events = db.execute("SELECT count(*) FROM events WHERE date_earliest <= '1956-12-31' "
+                          "AND date_latest >= '1956-01-01'").fetchone()[0]
+    assert sum(r["record_table"] == "events" for r in year["rows"]) == n_events
+
+
+def test_evidence_for_one_record(real_export: Path) -> None:
+    """The canned query gives every citation of a record, whatever its kind, with its source's title."""
+    db = sqlite3.connect(real_export / "kuril-data.sqlite")
+    for record in ("joint-declaration-signing-1956-10-19", "joint-declaration-1956", "hatoyama", "habomai"):
+        [answer] = fetch(real_export, f"/kuril-data/evidence_for_record.json?record={record}&_shape=objects&_size=max")
+        expected = db.execute("SELECT citation_id, evidence FROM citations WHERE ? IN "
+                              "(event_id, document_id, actor_id, place_id) ORDER BY citation_id", (record,)).fetchall()
+        assert expected, record
+        assert [(r["citation_id"], r["evidence"]) for r in answer["rows"]] == expected
+        assert all(r["source_title"] and r["locator"] for r in answer["rows"])
+
+
+def test_prepared_finds_the_database(real_export: Path, valid_package: Path) -> None:
+    """serve accepts the SQLite file, its folder, or a package folder (exported to a temporary folder)."""
+    with prepared(real_export / "kuril-data.sqlite") as served:
+        assert served.metadata == real_export / "metadata.json"
+    with prepared(real_export) as served:
+        assert served.database == real_export / "kuril-data.sqlite"
+    with prepared(valid_package) as served:
+        temp = served.database
+        assert temp.is_file() and served.metadata is not None and served.metadata.is_file()
+    assert not temp.exists()
+    with pytest.raises(ServeError, match="neither a SQLite file"), prepared(valid_package / "data"):
+        pass
+
+
+def test_cli_serve_without_datasette_exit_2(valid_package: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without Datasette, serve says how to install it and exits 2."""
+    monkeypatch.setitem(sys.modules, "datasette", None)
+    result = CliRunner().invoke(cli, ["serve", str(valid_package)])
+    assert result.exit_code == 2
+    assert ("serving needs datasette, which is not installed; install it with: pip install 'kuril-data[serve]'"
+            in result.output)
+
+
+def test_cli_serve_invalid_package_exit_1(tmp_path: Path) -> None:
+    """A package that does not validate: its report and exit 1, no server."""
+    build_package(tmp_path, INVALID / "edtf")
+    result = CliRunner().invoke(cli, ["serve", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "[edtf]" in result.output
+
+
+def test_cli_serve_runs_datasette(real_export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve hands Datasette the database, its metadata, host and port."""
+    from datasette import cli as datasette_cli
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(datasette_cli.cli, "main", lambda args, **_: seen.append(list(args)))
+    result = CliRunner().invoke(cli, ["serve", "--port", "8123", str(real_export)])
+    assert result.exit_code == 0, result.output
+    assert seen == [["serve", str(real_export / "kuril-data.sqlite"), "--host", "127.0.0.1", "--port", "8123",
+                     "--metadata", str(real_export / "metadata.json")]]

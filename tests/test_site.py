@@ -1,0 +1,287 @@
+"""The static site: a page per record with its evidence, translations and disagreements; indexes;
+search over a shared index; no request outside its folder; deterministic; the CLI and the release."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from markupsafe import escape
+
+from kuril_data.cli import cli
+from kuril_data.load import load
+from kuril_data.site import build_site
+from kuril_data.site.build import normalise
+
+from .conftest import INVALID, ROOT, build_package
+
+KINDS = {"events": "event_id", "documents": "document_id", "actors": "actor_id", "places": "place_id",
+         "quotations": "quotation_id", "disagreements": "disagreement_id", "sources": "source_id"}
+SEARCHES = ["Habomai", "ฮาโบไม", "traktatu pokojowego"]
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's own package built into a site once."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    build_site(ROOT, out)
+    return out
+
+
+def esc(text: str) -> str:
+    """Text as the templates write it (Jinja2's escaping)."""
+    return str(escape(text))
+
+
+def page(site: Path, rel: str) -> str:
+    return (site / rel).read_text(encoding="utf-8")
+
+
+def search_index(site: Path) -> list[list[str]]:
+    text = page(site, "search-index.js")
+    assert text.startswith("window.KURIL_SEARCH = ") and text.endswith(";\n")
+    return json.loads(text.removeprefix("window.KURIL_SEARCH = ").removesuffix(";\n"))
+
+
+@pytest.mark.parametrize(("kind", "key"), sorted(KINDS.items()))
+def test_a_page_per_record_at_a_stable_url(real_site: Path, kind: str, key: str) -> None:
+    """Every record of every kind has its page at <kind>/<id>.html, and the kind's index links to each."""
+    ids = set(load(kind, source=ROOT)[key])
+    pages = {p.stem for p in (real_site / kind).glob("*.html")} - {"index"}
+    assert pages == ids
+    index = page(real_site, f"{kind}/index.html")
+    for record_id in ids:
+        assert f'href="../{kind}/{record_id}.html"' in index
+
+
+def test_event_page_shows_every_citation_in_full(real_site: Path) -> None:
+    """The 1956 Joint Declaration's signing: date and bounds, links, every evidence verbatim, source, locator."""
+    event_id = "joint-declaration-signing-1956-10-19"
+    text = page(real_site, f"events/{event_id}.html")
+    citations = load("citations", source=ROOT)
+    sources = load("sources", source=ROOT).set_index("source_id")
+    mine = citations[citations["event_id"] == event_id]
+    assert len(mine) >= 2
+    for c in mine.itertuples():
+        lang = sources.loc[c.source_id, "language"]
+        assert f'<blockquote lang="{lang}">{esc(c.evidence)}</blockquote>' in text
+        assert f'href="../sources/{c.source_id}.html">{esc(sources.loc[c.source_id, "title"])}</a>' in text
+        assert f", {c.locator}</figcaption>" in text
+    assert "earliest day 1956-10-19, latest day 1956-10-19" in text
+    assert 'href="../documents/joint-declaration-1956.html"' in text
+    assert 'href="../places/moscow.html"' in text
+
+
+def test_ratification_disagreement_side_by_side(real_site: Path) -> None:
+    """The ratification-date disagreement shows every account with its evidence, on its page and on the
+    pages of the records its citations are about."""
+    text = page(real_site, "disagreements/joint-declaration-ratification-date.html")
+    accounts = load("disagreement_accounts", source=ROOT)
+    mine = accounts[accounts["disagreement_id"] == "joint-declaration-ratification-date"]
+    citations = load("citations", source=ROOT).set_index("citation_id")
+    assert len(mine) >= 2
+    assert text.count('class="account"') == len(mine)
+    for a in mine.itertuples():
+        assert esc(a.account) in text
+        assert esc(citations.loc[a.citation_id, "evidence"]) in text
+    document = page(real_site, "documents/joint-declaration-1956.html")
+    assert 'href="../disagreements/joint-declaration-ratification-date.html"' in document
+    listing = page(real_site, "disagreements/index.html")
+    assert listing.count('class="account"') == len(accounts)
+
+
+def test_quotations_side_by_side_in_every_language(real_site: Path) -> None:
+    """A quotation's page shows it and its Polish and Thai translations, each marked with its language."""
+    quotations = load("quotations", source=ROOT)
+    original = quotations[(quotations["language"] == "en") & quotations["quotation_id"].isin(
+        quotations["translation_of"].dropna())].iloc[0]
+    group = quotations[(quotations["quotation_id"] == original.quotation_id)
+                       | (quotations["translation_of"] == original.quotation_id)]
+    assert set(group["language"]) >= {"en", "pl", "th"}
+    for q in group.itertuples():
+        text = page(real_site, f"quotations/{q.quotation_id}.html")
+        for other in group.itertuples():
+            assert f'<blockquote lang="{other.language}">{esc(other.text)}</blockquote>' in text
+    speaker = page(real_site, f"actors/{original.speaker_id}.html")
+    assert f'<blockquote lang="th">{esc(group[group["language"] == "th"].iloc[0].text)}</blockquote>' in speaker
+
+
+@pytest.mark.parametrize("query", SEARCHES)
+def test_search_index_finds_every_record_containing_the_query(real_site: Path, query: str) -> None:
+    """The shared index holds each record's text normalised: a substring scan (what search.js does) finds
+    exactly the records whose own text, names or evidence contain the query — Thai included."""
+    entries = search_index(real_site)
+    q = normalise(query)
+    found = {e[0] for e in entries if q in e[4]}
+    assert found, query
+    quotations = load("quotations", source=ROOT)
+    with_text = quotations[quotations["text"].map(lambda t: q in normalise(t))]
+    assert {f"quotations/{i}.html" for i in with_text["quotation_id"]} <= found
+    for url in found:
+        body = unicodedata.normalize("NFC", html.unescape(page(real_site, url))).lower()
+        assert q in " ".join(body.split()), url
+
+
+def test_every_record_page_is_accessible_and_self_contained(real_site: Path) -> None:
+    """Landmarks, one h1, lang on the page; JSON-LD that parses; no reference that would leave the folder."""
+    requests = re.compile(r'<(?:script|link|img|iframe|source)\b[^>]*?(?:src|href)="([^"]+)"')
+    pages = sorted(real_site.rglob("*.html"))
+    assert len(pages) > 500
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(real_site).as_posix()
+        assert text.startswith('<!DOCTYPE html>\n<html lang="en">'), rel
+        assert text.count("<h1") == 1 and "<main" in text and "<nav" in text and "<header" in text, rel
+        for url in requests.findall(text):
+            assert "://" not in url and not url.startswith("//"), (rel, url)
+            if not url.startswith("#") and "canonical" not in url:
+                assert (path.parent / url).resolve().is_file() or url.endswith(".html"), (rel, url)
+        if rel.count("/") == 1 and not rel.endswith("index.html"):
+            ld = re.search(r'<script type="application/ld\+json">\n(.*?)\n</script>', text, re.S)
+            assert ld, rel
+            data = json.loads(ld.group(1))
+            assert data["@context"] == "https://schema.org" and data["name"] and data["identifier"] == path.stem
+    for css_or_js in real_site.rglob("*.[cj]s*"):  # the code and styles; the search index is data (it holds URLs)
+        if css_or_js.name != "search-index.js":
+            assert "http://" not in css_or_js.read_text(encoding="utf-8")
+            assert "https://" not in css_or_js.read_text(encoding="utf-8")
+
+
+def test_build_is_deterministic_and_atomic(tmp_path: Path, real_site: Path) -> None:
+    """Building again gives byte-identical files; a package that does not validate writes nothing."""
+    again = tmp_path / "again"
+    build_site(ROOT, again)
+    files = sorted(p.relative_to(real_site).as_posix() for p in real_site.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again).as_posix() for p in again.rglob("*") if p.is_file())
+    for rel in files:
+        assert (real_site / rel).read_bytes() == (again / rel).read_bytes(), rel
+
+
+def test_cli_site(tmp_path: Path, valid_package: Path) -> None:
+    """`kuril-data site --out DIR PATH` builds the site and says how many pages; a bad package exits 1."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["site", "--out", str(out), str(valid_package)])
+    assert result.exit_code == 0, result.output
+    events = load("events", source=valid_package)
+    assert result.output.startswith(f"wrote {out}/ (")
+    assert {p.stem for p in (out / "events").glob("*.html")} == {*events["event_id"], "index"}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    build_package(bad, INVALID / "edtf")
+    result = CliRunner().invoke(cli, ["site", "--out", str(tmp_path / "nothing"), str(bad)])
+    assert result.exit_code == 1
+    assert "[edtf]" in result.output
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_release_includes_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The release has site/ with its pages, linked downloads, and its timeline links into it."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    from kuril_data.release import build_release
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    build_package(pkg)
+    shutil.copyfile(ROOT / "CHANGELOG.md", pkg / "CHANGELOG.md")
+    (pkg / "CHANGELOG.md").write_text("# Changelog\n\n## [0.1.0]\n\n- First.\n", encoding="utf-8")
+    folder = build_release(pkg, tmp_path / "dist")
+    home = page(folder / "site", "index.html")
+    for name in ("kuril-data.sqlite", "kuril-data.json", "parquet/events.parquet", "SHA256SUMS"):
+        assert f'href="../{name}"' in home
+    event = load("events", source=pkg)["event_id"].iloc[0]
+    assert (folder / "site" / "events" / f"{event}.html").is_file()
+    assert f'href="site/events/{event}.html"' in (folder / "timeline.svg").read_text(encoding="utf-8")
+    sums = (folder / "SHA256SUMS").read_text(encoding="utf-8")
+    assert "  site/index.html\n" in sums
+
+
+def test_pages_workflow_publishes_the_site_on_tags() -> None:
+    """pages.yml runs on v* tags, builds the site with `kuril-data site`, and pins every action to a commit SHA."""
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))
+    assert workflow[True]["push"]["tags"] == ["v*"]  # YAML reads the key `on` as True
+    steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
+    uses = [s["uses"] for s in steps if "uses" in s]
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
+    assert any("kuril-data site --out _site" in s.get("run", "") for s in steps)
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
+    assert upload["with"]["path"] == "_site"
+
+
+def test_rebuild_replaces_the_whole_folder(tmp_path: Path, valid_package: Path) -> None:
+    """Building into an existing site folder leaves no page of a record that is gone."""
+    out = tmp_path / "www" / "site"
+    build_site(valid_package, out)
+    stale = out / "events" / "removed-record.html"
+    stale.write_text("old", encoding="utf-8")
+    build_site(valid_package, out)
+    assert not stale.exists() and (out / "index.html").is_file()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]  # no staging folder left
+
+
+def test_only_web_links_of_the_project_reach_the_site() -> None:
+    """The site links only to [project.urls] entries that are http(s) URLs, never e.g. javascript:."""
+    from kuril_data.project import Project
+
+    urls = {"Homepage": "https://example.org/x", "Bad": "javascript:alert(1)"}
+    proj = Project("kuril-data", "1", "", "", (), (), urls)
+    assert proj.web_urls() == {"Homepage": "https://example.org/x"}
+
+
+def test_never_replaces_a_folder_that_is_not_a_site(tmp_path: Path, valid_package: Path) -> None:
+    """An existing folder with other files is refused (exit 2) and left as it was; an empty one is used."""
+    precious = tmp_path / "docs"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["site", "--out", str(precious), str(valid_package)])
+    assert result.exit_code == 2
+    assert "is not a site built by kuril-data: refusing to replace it" in result.output
+    assert [p.name for p in precious.iterdir()] == ["thesis.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert CliRunner().invoke(cli, ["site", "--out", str(empty), str(valid_package)]).exit_code == 0
+    assert (empty / "index.html").is_file()
+
+
+def jsonld(site: Path, rel: str) -> dict:
+    found = re.search(r'<script type="application/ld\+json">\n(.*?)\n</script>', page(site, rel), re.S)
+    assert found, rel
+    return json.loads(found.group(1))
+
+
+def test_jsonld_dates_are_honest(real_site: Path) -> None:
+    """Events carry schema.org start and end days from the EDTF bounds; an open end gets no made-up date."""
+    events = load("events", source=ROOT).set_index("event_id")
+    signing = jsonld(real_site, "events/joint-declaration-signing-1956-10-19.html")
+    assert (signing["@type"], signing["startDate"], signing["endDate"]) == ("Event", "1956-10-19", "1956-10-19")
+    open_ended = events[events["date"].str.endswith("/..", na=False)]
+    assert len(open_ended)
+    for event_id, row in open_ended.iterrows():
+        data = jsonld(real_site, f"events/{event_id}.html")
+        assert data["startDate"] == row["date_earliest"].date().isoformat() and "endDate" not in data
+    quotation = jsonld(real_site, "quotations/article-author-absurd-situation-th.html")
+    assert (quotation["@type"], quotation["inLanguage"]) == ("Quotation", "th")
+
+
+def test_a_new_table_gets_pages_from_its_schema_alone(tmp_path: Path) -> None:
+    """A table the site has never heard of (every field type, a self-reference, an EDTF date) gets an index
+    and a page per row showing every field, its date bounds and its links: no code names it."""
+    from .test_export import typed_package
+
+    out = tmp_path / "site"
+    build_site(typed_package(tmp_path / "pkg"), out)
+    child = page(out, "measures/a-child.html")
+    assert "<h1>Zażółć gęślą jaźń</h1>" in child
+    assert "1956-10?" in child and "(earliest 1956-10-01, latest 1956-10-31)" in child
+    assert 'href="../measures/b-parent.html">ราชอาณาจักรไทย</a>' in child
+    for value in ("-3", "0.25", "True", "1956-10-19", "1956"):
+        assert f"<dd>{value}</dd>" in child, value
+    assert 'href="../measures/index.html"' in child
+    assert 'href="../measures/a-child.html"' in page(out, "measures/index.html")
