@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.generate import ROOT
+from tests.generate import ROOT
 
 BIN = Path(sys.executable).parent
 TARGET_SECONDS = 2.0
