@@ -328,3 +328,23 @@ def test_release_refuses_a_version_below_the_bump_since_the_last_tag(tmp_path: P
         with pytest.raises(Refused, match=refused):
             build_release(pkg, tmp_path / "dist")
         assert not (tmp_path / "dist").exists()
+
+
+def test_a_folder_named_like_the_last_tag_does_not_switch_off_the_bump_check(tmp_path: Path, epoch: int) -> None:
+    """A folder v0.1.0 holding the new package is not taken for the tag v0.1.0 (release reads git:v0.1.0)."""
+    pkg = tmp_path / "repo"
+    pkg.mkdir()
+    build_package(pkg)
+    _set_version(pkg, "0.1.0")
+    _git(pkg, "init", "-q")
+    _git(pkg, "add", "-A")
+    _git(pkg, "commit", "-qm", "first")
+    _git(pkg, "tag", "v0.1.0")
+    with (pkg / "data" / "places.csv").open("a", encoding="utf-8") as f:
+        f.write("tokyo,Tokyo,city,,\n")
+    with (pkg / "data" / "citations.csv").open("a", encoding="utf-8") as f:
+        f.write("p-tokyo,,,,tokyo,src-en,line 3,Moscow\n")
+    _set_version(pkg, "0.1.1")
+    shutil.copytree(pkg, pkg / "v0.1.0", ignore=shutil.ignore_patterns(".git"))
+    with pytest.raises(Refused, match="call for a minor bump, so at least 0.2.0"):
+        build_release(pkg, tmp_path / "dist")

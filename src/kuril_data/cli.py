@@ -13,6 +13,7 @@ import click
 
 from .package import PackageError
 from .read import Limits
+from .versions import VersionError
 
 FORMATS = ("text", "json", "github")
 
@@ -28,7 +29,7 @@ def could_not_run() -> Iterator[None]:
     """Turn the library's 'cannot even start' errors into a one-line message and exit 2."""
     try:
         yield
-    except PackageError as exc:
+    except (PackageError, VersionError) as exc:
         raise CouldNotRun(str(exc)) from None
     except OSError as exc:
         raise CouldNotRun(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
@@ -81,23 +82,25 @@ def cli() -> None:
 @format_option
 @limits_options
 def validate(path: Path, sources: Path | None, fmt: str, limits: Limits) -> None:
-    """Check the package at PATH (a folder or its datapackage.json).
+    """Check the package at PATH: a folder (default: this one), its datapackage.json, a release
+    folder or zip, an inline kuril-data.json, a kuril-data.sqlite file, or git:REV.
 
     Checks the descriptor and schemas, every CSV (encoding, dialect, header, types and
     constraints), primary and foreign keys, the data conventions (slugs, EDTF dates, BCP 47
-    tags, NFC text) and the domain rules. Exit 0 when clean, 1 when problems are found, 2 when
+    tags, NFC text) and the domain rules. The text output starts with the package and version
+    checked (in JSON: the "package" field). Exit 0 when clean, 1 when problems are found, 2 when
     it could not run.
     """
-    from .validate import validate as run
+    from .versions import validate_version
 
     if sources is not None and not sources.is_dir():
         raise click.UsageError(f"--sources: {sources} is not a folder")
     with could_not_run():
-        report = run(path, sources=sources, limits=limits)
-    out = report.render(fmt)
+        result = validate_version(path, sources=sources, limits=limits)
+    out = result.render(fmt)
     if out:
         click.echo(out)
-    sys.exit(0 if report.valid else 1)
+    sys.exit(0 if result.report.valid else 1)
 
 
 @cli.command()

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,9 +25,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import dates
+from . import dates, git
 from .arrow import arrow_schema, python_values, to_arrow
 from .dates import EARLIEST, LATEST
+from .errors import DataError, KurilDataError
 from .package import Field, Package, Resource, safe_member
 from .read import Table
 from .report import Report
@@ -47,6 +47,7 @@ OUTPUTS = {"parquet": (PARQUET_DIR,), "json": (JSON_FILE,), "sqlite": (SQLITE_FI
 FTS_FIELDS = ("text", "title", "summary")
 FTS_TOKENIZE = "trigram"
 FTS_SUFFIX = "_fts"
+MAX_STAMP = 253402300799  # 9999-12-31T23:59:59Z, the last second a build date can name
 FTS_BUILD_HASHSIZE = 64 * 2**20  # bytes of FTS5's term buffer while the index is built (default 1 MiB)
 METADATA_TABLE = "_metadata"
 # Source checksums for the metadata table: (resource, file field, checksum field).
@@ -88,15 +89,14 @@ SQL_TYPES: dict[pa.DataType, str] = {
 }
 
 
-class Refused(Exception):
+class Refused(DataError):
     """The package is not fit to export or release (exit 1); `report` holds the problems, if any."""
 
     def __init__(self, message: str, report: Report | None = None) -> None:
-        super().__init__(message)
-        self.report = report
+        super().__init__(message, report=report)
 
 
-class ExportError(Exception):
+class ExportError(KurilDataError):
     """The export could not run (exit 2), e.g. SOURCE_DATE_EPOCH is not a number."""
 
 
@@ -454,16 +454,15 @@ def build_timestamp(package: Package) -> int:
     env = os.environ.get("SOURCE_DATE_EPOCH")
     if env:
         try:
-            return int(env)
+            stamp = int(env)
         except ValueError:
             raise ExportError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {env!r}") from None
-    try:
-        done = subprocess.run(["git", "-C", str(package.root), "log", "-1", "--format=%ct"], capture_output=True,
-                              text=True, timeout=30, check=False)
-        if done.returncode == 0 and done.stdout.strip().isdigit():
-            return int(done.stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        pass
+        if not 0 <= stamp <= MAX_STAMP:
+            raise ExportError(f"SOURCE_DATE_EPOCH must be from 0 to {MAX_STAMP} (9999-12-31), not {env!r}")
+        return stamp
+    stamp = git.last_commit_time(package.root)
+    if stamp is not None and 0 <= stamp <= MAX_STAMP:
+        return stamp
     rels = {"datapackage.json"} | {r.path for r in package.resources} | {r.schema_path for r in package.resources}
     return max(int((package.root / rel).stat().st_mtime) for rel in rels)
 

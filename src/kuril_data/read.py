@@ -16,21 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from .limits import DEFAULT_LIMITS, Limits
 from .package import Package, Resource
 from .report import Problem
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Caps checked before (or while) parsing, so hostile input costs little. All configurable."""
-
-    max_file_bytes: int = 200_000_000
-    max_cell_bytes: int = 1_000_000
-    max_cells_per_row: int = 1_000
-    max_rows: int = 5_000_000
+__all__ = ["DEFAULT_LIMITS", "Limits", "Table", "parse_bytes", "read_table"]
 
 
-DEFAULT_LIMITS = Limits()
 
 
 class LazyColumns(Mapping[str, list[str]]):

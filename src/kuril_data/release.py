@@ -13,12 +13,11 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import time
 import zipfile
 from pathlib import Path
 
-from . import timeline
+from . import git, timeline
 from .dictionary import render as render_dictionary
 from .export import (
     ARTIFACT,
@@ -31,6 +30,7 @@ from .export import (
     write_exports,
 )
 from .package import DESCRIPTOR, Package, safe_member
+from .versions import GIT_PREFIX
 
 CHANGELOG = "CHANGELOG.md"
 CHECKSUMS = "SHA256SUMS"
@@ -73,13 +73,7 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
 
 def last_release_tag(root: Path) -> str | None:
     """The highest `v*` tag of the git repository holding `root`, or None (no git, no tag)."""
-    try:
-        proc = subprocess.run(["git", "-C", str(root), "tag", "--list", "v*", "--sort=-v:refname"],
-                              capture_output=True, text=True, check=False)
-    except OSError:
-        return None
-    tags = proc.stdout.split() if proc.returncode == 0 else []
-    return tags[0] if tags else None
+    return git.highest_tag(root, "v*")
 
 
 def check_version_against_last_tag(package: Package) -> None:
@@ -90,7 +84,8 @@ def check_version_against_last_tag(package: Package) -> None:
     if tag is None:
         return  # the first release, or not a git checkout: nothing to compare with
     try:
-        bump = required_bump(tag, package.root, repo=package.root)
+        # git: says it is the revision, even when a folder of the same name exists.
+        bump = required_bump(f"{GIT_PREFIX}{tag}", package.root, repo=package.root)
     except DiffError as exc:
         raise Refused(f"cannot compare with the last release {tag}: {exc}") from None
     previous = tag.removeprefix("v")
