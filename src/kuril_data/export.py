@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from . import dates, git
 from .arrow import arrow_schema, python_values, to_arrow
+from .atomic import remove_stale, temp_prefix
 from .dates import EARLIEST, LATEST
 from .errors import DataError, KurilDataError
 from .package import Field, Package, Resource, safe_member
@@ -476,7 +477,8 @@ def staging(parent: Path, name: str) -> Iterator[Path]:
     """A temporary folder inside `parent` (created if needed), removed afterwards whatever happens."""
     created = not parent.exists()
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
+    remove_stale(parent)  # leftovers of a build that was killed
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(name), suffix=".partial", dir=parent))
     try:
         yield tmp
     finally:

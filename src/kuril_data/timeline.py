@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .arrow import EARLIEST, LATEST, to_arrow
-from .dictionary import write_atomic
+from .atomic import write_atomic
 from .export import checked_or_refuse
 from .validate import Checked
 
