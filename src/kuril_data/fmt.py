@@ -117,7 +117,7 @@ def _reasons(raw: bytes, table: Table, new: bytes) -> list[str]:
 def format_package(path: str | os.PathLike[str] = ".", *, check: bool = False,
                    limits: Limits = DEFAULT_LIMITS) -> FormatResult:
     """Rewrite every CSV of the package in canonical form (or, with check, only report)."""
-    package, problems = read_package(path)
+    package, problems = read_package(path, limits)
     if package is None:
         return FormatResult([], problems)
     return FormatResult([_format_one(package, r, check, limits) for r in package.resources], problems)

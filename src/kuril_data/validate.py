@@ -57,7 +57,7 @@ def check(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[str]
     `engine` picks the per-row rules ("python") or the vectorised ones ("arrow"); both report
     exactly the same problems. By default Arrow is used from ARROW_MIN_BYTES of data on.
     """
-    package, problems = read_package(path)
+    package, problems = read_package(path, limits)
     if package is None:
         return Checked(None, {}, Report.of(problems))
     if engine is None:
