@@ -80,8 +80,10 @@ def cli() -> None:
 @click.option("--sources", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of source text files: check quotations, evidence and names verbatim against them.")
 @format_option
+@click.option("--max-problems", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Show at most this many problems and count the rest; 0 shows all.")
 @limits_options
-def validate(path: Path, sources: Path | None, fmt: str, limits: Limits) -> None:
+def validate(path: Path, sources: Path | None, fmt: str, max_problems: int, limits: Limits) -> None:
     """Check the package at PATH: a folder (default: this one), its datapackage.json, a release
     folder or zip, an inline kuril-data.json, a kuril-data.sqlite file, or git:REV.
 
@@ -97,7 +99,7 @@ def validate(path: Path, sources: Path | None, fmt: str, limits: Limits) -> None
         raise click.UsageError(f"--sources: {sources} is not a folder")
     with could_not_run():
         result = validate_version(path, sources=sources, limits=limits)
-    out = result.render(fmt)
+    out = result.render(fmt, max_problems or None)
     if out:
         click.echo(out)
     sys.exit(0 if result.report.valid else 1)

@@ -29,6 +29,7 @@ from .errors import KurilDataError
 from .limits import DEFAULT_LIMITS, Limits
 from .package import PackageError, Schema, read_package
 from .read import read_table
+from .report import escape_controls, json_text
 from .versions import VersionError, open_version
 
 BUMPS = ("none", "patch", "minor", "major")
@@ -218,13 +219,13 @@ class PackageDiff:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+        return json_text(self.to_dict())
 
     def to_text(self) -> str:
-        return "\n".join(_text_lines(self))
+        return "\n".join(map(escape_controls, _text_lines(self)))  # no key or name can drive a terminal
 
     def to_markdown(self) -> str:
-        return "\n".join(_markdown_lines(self))
+        return "\n".join(map(escape_controls, _markdown_lines(self)))
 
     def render(self, fmt: str) -> str:
         return {"text": self.to_text, "json": self.to_json, "markdown": self.to_markdown}[fmt]()

@@ -8,6 +8,20 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+MAX_SHOWN = 1_000  # problems shown by default; the rest are counted (like frictionless' limit_errors)
+# C0 controls, DEL and C1 controls: shown escaped, so no message can drive a terminal.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_C1_JSON = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}  # json.dumps escapes C0 already
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as \\xNN (a tab, a newline, an escape)."""
+    return text.translate(_CONTROLS)
+
+
+def json_text(value: object) -> str:
+    """JSON for a terminal: non-ASCII kept, every control character escaped."""
+    return json.dumps(value, ensure_ascii=False, indent=2).translate(_C1_JSON)
 
 # Every problem code, with what it means. Stable: tools and CI annotations key on these.
 CODES: dict[str, str] = {
@@ -82,7 +96,7 @@ class Problem:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         what = f"{self.field}: {self.message}" if self.field else self.message
         tag = "" if self.severity == "error" else "warning: "
-        return f"{where}: {tag}{what} [{self.code}]"
+        return escape_controls(f"{where}: {tag}{what} [{self.code}]")
 
     def to_github(self) -> str:
         props = [f"file={_escape_property(self.file)}"]
@@ -94,8 +108,9 @@ class Problem:
 
 
 def _escape_data(text: str) -> str:
-    # GitHub workflow-command escaping, so a message can never end or forge an annotation.
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # GitHub workflow-command escaping, so a message can never end or forge an annotation; other
+    # control characters are shown escaped.
+    return escape_controls(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:
@@ -127,29 +142,46 @@ class Report:
     def codes(self) -> list[str]:
         return [p.code for p in self.problems]
 
-    def to_dict(self) -> dict[str, object]:
-        return {
+    def to_dict(self, limit: int | None = None) -> dict[str, object]:
+        """The report as data; with `limit`, only the first `limit` problems, the rest counted in
+        "more" (the stats always count them all)."""
+        shown = self.problems if limit is None else self.problems[:limit]
+        out: dict[str, object] = {
             "valid": self.valid,
             "stats": {"errors": len(self.errors), "warnings": len(self.warnings)},
-            "problems": [p.to_dict() for p in self.problems],
+            "problems": [p.to_dict() for p in shown],
         }
+        if len(shown) < len(self.problems):
+            out["more"] = len(self.problems) - len(shown)
+        return out
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+    def to_json(self, limit: int | None = None) -> str:
+        return json_text(self.to_dict(limit))
 
-    def to_text(self) -> str:
-        lines = [p.to_text() for p in self.problems]
+    def to_text(self, limit: int | None = None) -> str:
+        shown = self.problems if limit is None else self.problems[:limit]
+        lines = [p.to_text() for p in shown]
+        if len(shown) < len(self.problems):
+            lines.append(_more(len(self.problems) - len(shown)))
         if self.valid:
             lines.append(f"valid ({len(self.warnings)} warning(s))" if self.warnings else "valid")
         else:
             lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)")
         return "\n".join(lines)
 
-    def to_github(self) -> str:
-        return "\n".join(p.to_github() for p in self.problems)
+    def to_github(self, limit: int | None = None) -> str:
+        shown = self.problems if limit is None else self.problems[:limit]
+        lines = [p.to_github() for p in shown]
+        if len(shown) < len(self.problems):
+            lines.append(f"::warning title=kuril-data::{_escape_data(_more(len(self.problems) - len(shown)))}")
+        return "\n".join(lines)
 
-    def render(self, fmt: str) -> str:
-        return {"text": self.to_text, "json": self.to_json, "github": self.to_github}[fmt]()
+    def render(self, fmt: str, limit: int | None = None) -> str:
+        return {"text": self.to_text, "json": self.to_json, "github": self.to_github}[fmt](limit)
+
+
+def _more(n: int) -> str:
+    return f"… and {n} more problem(s) not shown (raise --max-problems, or 0 for all)"
 
 
 def _sort_key(p: Problem) -> tuple[str, int, str, str, str]:

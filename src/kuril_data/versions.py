@@ -45,6 +45,7 @@ from .archive import member_name, unsafe_archive
 from .errors import KurilDataError
 from .limits import DEFAULT_LIMITS, Limits
 from .package import DESCRIPTOR, normal_rel, read_package, unsafe_rel
+from .report import escape_controls, json_text
 
 if TYPE_CHECKING:
     from .report import Report
@@ -555,18 +556,19 @@ class Validated:
 
     def header(self) -> str:
         what = f"{self.name} {self.version}" if self.name is not None else "no readable package"
-        return f"checked {what} from {self.label} ({self.kind})"
+        return escape_controls(f"checked {what} from {self.label} ({self.kind})")
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, limit: int | None = None) -> dict[str, object]:
         return {"package": {"name": self.name, "version": self.version, "source": self.label, "kind": self.kind},
-                **self.report.to_dict()}
+                **self.report.to_dict(limit)}
 
-    def render(self, fmt: str) -> str:
+    def render(self, fmt: str, limit: int | None = None) -> str:
+        """text (the header line, then the report), json or github; at most `limit` problems shown."""
         if fmt == "json":
-            return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+            return json_text(self.to_dict(limit))
         if fmt == "text":
-            return f"{self.header()}\n{self.report.to_text()}"
-        return self.report.render(fmt)
+            return f"{self.header()}\n{self.report.to_text(limit)}"
+        return self.report.render(fmt, limit)
 
 
 def check_version(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS,
