@@ -302,3 +302,16 @@ def test_unknown_git_revision(repo: Path) -> None:
     """An explicit git: revision that does not exist says so."""
     with pytest.raises(VersionError, match="git:nope: not a git revision of the repository"):
         _open("git:nope", repo=repo)
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_too_many_rows_is_found_before_rows_are_built(tmp_path: Path, quoted: bool) -> None:
+    """A file with more lines than max_rows is counted first (quoted cells may span lines): refused at
+    the first row past the limit, with or without quotes, before any row is kept."""
+    pkg = _pkg(tmp_path)
+    cell = '"a\nb"' if quoted else "b"
+    rows = "".join(f"p{i},{cell},city,,\n" for i in range(3000))
+    (pkg / "data" / "places.csv").write_text("place_id,name,kind,part_of,description\n" + rows, encoding="utf-8")
+    report = validate_version(pkg, limits=Limits(max_rows=1000)).report
+    [problem] = [p for p in report.problems if p.code == "too-many-rows"]
+    assert problem.line == (2003 if quoted else 1002)

@@ -121,6 +121,11 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
 
 def parse_bytes(table: Table, raw: bytes, limits: Limits = DEFAULT_LIMITS, *, arrow: bool = False) -> Table:
     f = table.file
+    if raw.count(b"\n") > limits.max_rows + 1:  # more lines than rows allowed: count rows before building any
+        line = _line_past_max_rows(raw, limits)
+        if line is not None:
+            return _fail(table, Problem(f, line, None, "too-many-rows",
+                                        f"more than {limits.max_rows} rows; the file is not checked further"))
     if arrow and _parse_arrow(table, raw, limits):
         return table
     if not raw:
@@ -242,6 +247,27 @@ def _jemalloc(pa: Any) -> None:
     with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc
         pa.set_memory_pool(pa.jemalloc_memory_pool())
         pa.jemalloc_set_decay_ms(1)
+
+
+def _line_past_max_rows(raw: bytes, limits: Limits) -> int | None:
+    """The line of the first row past the limit (header not counted), found without storing rows;
+    None when the rows fit (quoted cells span lines) or the file cannot be parsed (the full read says why)."""
+    if b'"' not in raw:  # no quoted cell: one row per line (blank lines are rows too, reported as such)
+        return limits.max_rows + 2
+    try:
+        text = raw.decode("utf-8", "replace")
+        old_limit = csv.field_size_limit()
+        csv.field_size_limit(max(limits.max_cell_bytes, 1))
+        try:
+            reader = csv.reader(io.StringIO(text, newline=""))
+            for n, _ in enumerate(reader):
+                if n > limits.max_rows:
+                    return reader.line_num
+        finally:
+            csv.field_size_limit(old_limit)
+    except csv.Error:
+        return None
+    return None
 
 
 def _check_line_ends(table: Table, text: str) -> None:
