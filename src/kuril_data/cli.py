@@ -143,8 +143,9 @@ def fmt(path: Path, check: bool, limits: Limits) -> None:
 def diff(old: str, new: str, fmt: str, exit_code: bool) -> None:
     """Show what changed from OLD to NEW, record by record, and the version bump it calls for.
 
-    OLD and NEW are each a package folder, a release zip, an inline kuril-data.json, or (when no
-    such path exists) a git revision of the repository here, such as HEAD~1, main or v0.1.0.
+    OLD and NEW are each a package folder, a release zip, an inline kuril-data.json, a
+    kuril-data.sqlite file, or a git revision of the repository here: git:HEAD~1, git:main,
+    git:v0.1.0 (a bare HEAD~1 when no such path exists; a name that is both is refused).
     Records are matched by primary key. Bump: major for removed or retyped fields, changed keys,
     removed records or tables; minor for added fields, records or tables; patch for corrected
     values. Exit 0 when the diff was computed (with --exit-code: 1 when there are changes), 2 when
