@@ -36,7 +36,7 @@ from kuril_data.release import build_release
 
 from .conftest import ROOT, VALID, build_package
 
-EXAMPLES = int(os.environ.get("KURIL_DATA_FUZZ", "15"))
+EXAMPLES = int(os.environ.get("KURIL_DATA_FUZZ", "10"))
 MAX_PEAK_BYTES = 256 * 2**20
 FUZZ = settings(max_examples=EXAMPLES, deadline=timedelta(seconds=30), derandomize=not os.environ.get(
     "KURIL_DATA_FUZZ"), suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
