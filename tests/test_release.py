@@ -394,3 +394,25 @@ def test_a_release_killed_between_folder_and_zip_is_completed_by_the_next_run(tm
     with zipfile.ZipFile(dist / f"{NAME}.zip") as zf:
         assert zf.read(f"{NAME}/data/places.csv") == (dist / NAME / "data" / "places.csv").read_bytes()
     assert sorted(p.name for p in dist.iterdir()) == [NAME, f"{NAME}.zip"]
+
+
+def test_two_releases_into_one_folder_run_one_after_the_other(tmp_path: Path, epoch: int) -> None:
+    """While --out is locked (as by a running release), a second release waits; then it completes."""
+    import fcntl
+    import threading
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    releasable(pkg)
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    fd = os.open(dist, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    done: list[Path] = []
+    worker = threading.Thread(target=lambda: done.append(build_release(pkg, dist)))
+    worker.start()
+    worker.join(timeout=3)
+    assert worker.is_alive() and not done and not (dist / NAME).exists()  # waiting for the lock
+    os.close(fd)
+    worker.join(timeout=300)
+    assert done == [dist / NAME] and (dist / f"{NAME}.zip").is_file()
