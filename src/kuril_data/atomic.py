@@ -44,7 +44,7 @@ def is_temp(name: str) -> bool:
 
 def remove_stale(folder: Path) -> list[Path]:
     """Remove the temporary files and folders in `folder` left by processes that no longer run."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(folder.iterdir())
     except OSError:

@@ -466,9 +466,9 @@ def build_timestamp(package: Package) -> int:
         if not 0 <= stamp <= MAX_STAMP:
             raise ExportError(f"SOURCE_DATE_EPOCH must be from 0 to {MAX_STAMP} (9999-12-31), not {env!r}")
         return stamp
-    stamp = git.last_commit_time(package.root)
-    if stamp is not None and 0 <= stamp <= MAX_STAMP:
-        return stamp
+    committed = git.last_commit_time(package.root)
+    if committed is not None and 0 <= committed <= MAX_STAMP:
+        return committed
     rels = {"datapackage.json"} | {r.path for r in package.resources} | {r.schema_path for r in package.resources}
     return max(int((package.root / rel).stat().st_mtime) for rel in rels)
 

@@ -21,7 +21,7 @@ from .standard import certain_package, certain_schema
 
 DESCRIPTOR = "datapackage.json"
 SUPPORTED_TYPES = ("string", "integer", "number", "boolean", "date", "year")
-CONSTRAINTS = {
+CONSTRAINTS: dict[str, type | tuple[type, ...]] = {
     "required": bool, "unique": bool, "enum": list, "pattern": str,
     "minLength": int, "maxLength": int, "minimum": (int, float, str), "maximum": (int, float, str),
 }
@@ -376,7 +376,7 @@ def _constraint_problems(constraints: dict[str, Any], ftype: str) -> Iterator[st
                 yield why
         elif not isinstance(value, want) or (want is int and isinstance(value, bool)):
             yield f"constraint {key!r} has the wrong type"
-        elif want is int and not 0 <= value <= _INT64[1]:
+        elif want is int and isinstance(value, int) and not 0 <= value <= _INT64[1]:
             yield f"constraint {key!r} must be a whole number from 0 to 2**63 - 1"
     enum = constraints.get("enum")
     if isinstance(enum, list):
@@ -399,10 +399,10 @@ def parse_schema(raw: Any, rel: str, limits: Limits = DEFAULT_LIMITS) -> tuple[S
         return None, [bad("a Table Schema must be an object with a non-empty list of fields")]
     if len(raw["fields"]) > limits.max_fields:
         return None, [bad(f"the schema has {len(raw['fields'])} fields; the limit is {limits.max_fields}")]
-    fks_raw = raw.get("foreignKeys", [])
-    if fks_raw is not None and not isinstance(fks_raw, list):
+    fks_raw = raw.get("foreignKeys", []) or []
+    if not isinstance(fks_raw, list):
         return None, [bad("foreignKeys must be a list")]
-    if len(fks_raw or []) > limits.max_foreign_keys:
+    if len(fks_raw) > limits.max_foreign_keys:
         return None, [bad(f"the schema has {len(fks_raw)} foreign keys; the limit is {limits.max_foreign_keys}")]
     offline = _offline(raw)
     try:
@@ -446,7 +446,7 @@ def parse_schema(raw: Any, rel: str, limits: Limits = DEFAULT_LIMITS) -> tuple[S
         problems.append(bad(f"primary key {raw.get('primaryKey')!r} names fields not in the schema"))
         pk = []
     fks: list[ForeignKey] = []
-    for fk in fks_raw or []:
+    for fk in fks_raw:
         ref = fk.get("reference") if isinstance(fk, dict) else None
         src = _names(fk.get("fields")) if isinstance(fk, dict) else None
         dst = _names(ref.get("fields")) if isinstance(ref, dict) else None
