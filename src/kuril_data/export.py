@@ -132,7 +132,7 @@ def export(path: str | os.PathLike[str], out: str | os.PathLike[str], formats: I
 
 
 def choose_formats(formats: Iterable[str]) -> tuple[str, ...]:
-    chosen = set()
+    chosen: set[str] = set()
     for f in formats:
         if f == "all":
             chosen.update(FORMATS)

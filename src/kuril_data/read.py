@@ -12,6 +12,7 @@ import io
 import os
 import re
 import struct
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -412,8 +413,8 @@ def _header_message(header: list[str], expected: list[str]) -> str:
     wanted, present = set(expected), set(header)
     missing = [n for n in expected if n not in present]
     extra = [n for n in header if n not in wanted]
-    seen: set[str] = set()
-    dupes = sorted({n for n in header if n in seen or seen.add(n)})
+    counts = Counter(header)
+    dupes = sorted(n for n, c in counts.items() if c > 1)
     parts = []
     if missing:
         parts.append(f"missing column(s) {_some(missing)}")
