@@ -555,6 +555,7 @@ def test_workflow_runs_only_real_commands() -> None:
     assert used <= set(cli.commands), used - set(cli.commands)
     assert ".venv/bin/python -m pytest" in text
     assert "fetch-depth: 0" in text
+    assert 'diff "git:origin/$BASE_REF" git:HEAD' in text  # revisions named explicitly: no folder can stand in
 
 
 def test_workflow_diff_step_works_on_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -562,7 +563,7 @@ def test_workflow_diff_step_works_on_this_repository(monkeypatch: pytest.MonkeyP
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     monkeypatch.chdir(ROOT)
-    result = CliRunner().invoke(cli, ["diff", "HEAD", str(ROOT), "--format", "markdown"])
+    result = CliRunner().invoke(cli, ["diff", "git:HEAD", str(ROOT), "--format", "markdown"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("## kuril-data diff: ")
 
