@@ -107,3 +107,24 @@ def test_fields_and_foreign_keys_are_capped(tmp_path: Path) -> None:
     report = validate(pkg, limits=Limits(max_foreign_keys=1))
     assert {p.message for p in report.problems if p.file == "schemas/events.json"} == {
         "the schema has 2 foreign keys; the limit is 1"}
+
+
+def test_twenty_digit_integer_is_a_clear_error_in_export_and_load(tmp_path: Path) -> None:
+    """An integer beyond 64 bits is exit 2 with the reason from export and a LoadError from load, not an
+    internal error (validate refusing it belongs to the integer rule)."""
+    from kuril_data.load import LoadError, load
+
+    from .test_export import typed_package
+
+    (tmp_path / "pkg").mkdir()
+    pkg = typed_package(tmp_path / "pkg")
+    measures = pkg / "data" / "measures.csv"
+    measures.write_text(measures.read_text(encoding="utf-8").replace("b-parent,9007199254740993,",
+                                                                     "b-parent,99999999999999999999,"),
+                        encoding="utf-8")
+    result = CliRunner().invoke(cli, ["export", "--out", str(tmp_path / "out"), str(pkg)])
+    assert result.exit_code == 2
+    assert "cannot export a value: OverflowError" in result.output
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(LoadError, match="OverflowError"):
+        load(source=pkg)

@@ -155,6 +155,14 @@ def checked_or_refuse(path: str | os.PathLike[str]) -> Checked:
 def write_exports(checked: Checked, dest: Path, formats: Collection[str], *, stamp: int,
                   version: str | None = None) -> list[str]:
     """Write the chosen formats into the existing folder `dest`; return the top-level names written."""
+    try:
+        return _write_exports(checked, dest, formats, stamp=stamp, version=version)
+    except (OverflowError, pa.ArrowException) as exc:  # a value validation let through that a format cannot hold
+        raise ExportError(f"cannot export a value: {type(exc).__name__}: {exc}") from None
+
+
+def _write_exports(checked: Checked, dest: Path, formats: Collection[str], *, stamp: int,
+                   version: str | None = None) -> list[str]:
     package = checked.package
     assert package is not None
     version = version or package.version
