@@ -315,3 +315,18 @@ def test_too_many_rows_is_found_before_rows_are_built(tmp_path: Path, quoted: bo
     report = validate_version(pkg, limits=Limits(max_rows=1000)).report
     [problem] = [p for p in report.problems if p.code == "too-many-rows"]
     assert problem.line == (2002 if quoted else 1002)  # where the first row past the limit starts
+
+
+def test_descriptor_paths_in_each_others_way_are_reported_not_crashed(tmp_path: Path) -> None:
+    """A schema path 'data' beside data paths 'data/x.csv' in a zip: validation reports it, diff and
+    load refuse it cleanly."""
+    pkg = _pkg(tmp_path)
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    desc["resources"][0]["schema"] = "data"
+    (pkg / "datapackage.json").write_text(json.dumps(desc), encoding="utf-8")
+    z = _zip(tmp_path / "x.zip", _package_members(pkg))
+    assert not validate_version(z).report.valid
+    with pytest.raises(LoadError):
+        load(source=z)
+    result = CliRunner().invoke(cli, ["diff", str(z), str(z)])
+    assert result.exit_code == 2 and "internal error" not in result.output

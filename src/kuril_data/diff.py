@@ -95,6 +95,8 @@ def load_version(spec: str | os.PathLike[str], *, repo: str | os.PathLike[str] |
             return _from_folder(version.root, label, limits)
     except VersionError as exc:
         raise DiffError(str(exc)) from None
+    except OSError as exc:  # unreadable input, or no room for a temporary copy
+        raise DiffError(f"{label}: {exc.strerror or exc}") from None
 
 
 def _from_folder(root: Path, label: str, limits: Limits) -> Snapshot:

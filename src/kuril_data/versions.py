@@ -199,6 +199,16 @@ def _target(root: Path, rel: str) -> Path:
     return target
 
 
+def _free_target(root: Path, rel: str) -> Path | None:
+    """As `_target`, or None when another named path is in the way (one names 'data', another
+    'data/x.csv'): that file is then not written, and validation reports it missing."""
+    try:
+        target = _target(root, rel)
+    except (FileExistsError, NotADirectoryError):
+        return None
+    return None if target.exists() else target
+
+
 def _copy_limited(src: IO[bytes], dest: Path, limit: int, what: str, label: str) -> int:
     """Stream `src` into the new file `dest`, refusing (and removing) it beyond `limit` bytes."""
     total = 0
@@ -247,9 +257,10 @@ def unpack_zip(path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS, *, label
                     (dest / DESCRIPTOR).write_bytes(raw)  # only paths judged safe above are created
                     for rel in named:
                         info = members.get(prefix + rel)
-                        if info is not None:  # a missing file is reported by validation
+                        target = _free_target(dest, rel)
+                        if info is not None and target is not None:  # else validation reports it missing
                             limit = limits.max_descriptor_bytes if rel.endswith(".json") else limits.max_file_bytes
-                            budget.extract(zf, info, _target(dest, rel), limit)
+                            budget.extract(zf, info, target, limit)
                     return "zip"
             assert inline_info is not None
             with tempfile.TemporaryDirectory(prefix="kuril-data-inline-") as tmp:
@@ -532,13 +543,14 @@ def _from_git(label: str, rev: str, repo: Path, tmp: Path, limits: Limits, *, ba
     total = info.size
     for rel in named_files(descriptor, limits):
         f = files.get(rel)
-        if f is None:
+        target = _free_target(root, rel)
+        if f is None or target is None:
             continue  # reported as missing when the folder is read
         limit = limits.max_descriptor_bytes if rel.endswith(".json") else limits.max_file_bytes
         _check_size(label, f.size, limit, rel)
         total += f.size
         _check_size(label, total, limits.max_total_bytes, "the package at that revision")
-        git.write_blob(top, f.blob, _target(root, rel))
+        git.write_blob(top, f.blob, target)
     return Version(label, "git", root)
 
 
