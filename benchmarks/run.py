@@ -4,7 +4,7 @@
                              [--faults] [--frictionless-max-rows 100000] [--repeat 1]
                              [--workdir DIR] [--keep] [--output FILE]
 
-For each size a synthetic package is generated (benchmarks/generate.py; sizes count data rows
+For each size a synthetic package is generated (tests/generate.py; sizes count data rows
 across all tables), then, in one run:
 
 - validate: `kuril-data validate` and `frictionless validate` each run as their own process on the
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from resource import RUSAGE_CHILDREN, getrusage
 
-from benchmarks.generate import MANIFEST, ROOT, generate, parse_size
+from tests.generate import MANIFEST, ROOT, generate, parse_size
 
 PARTS = ("validate", "frictionless", "export", "real")
 BIN = Path(sys.executable).parent

@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,7 +19,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 VALID = FIXTURES / "valid"
 INVALID = FIXTURES / "invalid"
 FIXTURE_SOURCES = FIXTURES / "sources"
-SEEDS = ROOT.parent / "shared" / "seeds"
+# The source texts: beside the checkout, or wherever $KURIL_DATA_SOURCES says (the workflow fetches
+# them from the mirror into a folder and names it there).
+SEEDS = Path(os.environ.get("KURIL_DATA_SOURCES") or ROOT.parent / "shared" / "seeds")
+DOWNLOAD_ENV = ("KURIL_DATA_SOURCES", "KURIL_DATA_SOURCES_URL", "KURIL_DATA_RELEASES_URL")
 
 
 def build_package(dest: Path, case: Path | None = None) -> Path:
@@ -47,3 +55,51 @@ def seeds_or_skip() -> Path:
     if os.environ.get("CI"):
         pytest.fail(f"CI is set but the seeds folder {SEEDS} is missing")
     pytest.skip(f"seeds folder {SEEDS} not present (it is only next to CI checkouts)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_downloads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads or fills the user's cache or picks up the caller's sources or mirror settings.
+
+    Session-scoped (so Hypothesis tests may use it); a test that needs its own cache sets
+    KURIL_DATA_CACHE_DIR with monkeypatch.
+    """
+    saved = {k: os.environ.get(k) for k in (*DOWNLOAD_ENV, "KURIL_DATA_CACHE_DIR")}
+    for key in DOWNLOAD_ENV:
+        os.environ.pop(key, None)
+    os.environ["KURIL_DATA_CACHE_DIR"] = str(tmp_path_factory.mktemp("user-cache"))
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # no request log on stderr
+        pass
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve `folder` over HTTP on 127.0.0.1 (an ephemeral port) in a thread; yield its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def closed_port_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens: every request fails to connect."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kuril_data import dates
-from kuril_data.arrow_rules import _sure_dates
+from kuril_data.checks.vector import sure_dates as _sure_dates
 
 
 def _exact_ok(value: str) -> bool:

@@ -12,10 +12,10 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.generate import generate
 from kuril_data import arrow_lit
 
 from .conftest import ROOT
+from .generate import generate
 
 
 @settings(max_examples=100, deadline=None)

@@ -1,6 +1,7 @@
-"""The Arrow engine (arrow_rules.py and the Arrow CSV reader) reports exactly what the per-row
-reference rules (rules.py with the Python reader) report: code, file, line, field, message and
-severity, on every broken fixture, every hostile case, generated faulty packages and random edits."""
+"""The Arrow engine (the checks' finders and the Arrow CSV reader) reports exactly what the per-row
+engine (every row judged, the Python reader) reports: code, file, line, field, message and
+severity, on every broken fixture, every hostile case, generated faulty packages and random edits.
+(test_checks.py holds each finder to naming every reported row on its own.)"""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.generate import generate
 from kuril_data import _unicode_tables
-from kuril_data.arrow_rules import _re2_safe, _stored, unicode_tables
+from kuril_data.checks.patterns import re2_safe as _re2_safe
+from kuril_data.checks.vector import stored as _stored
+from kuril_data.checks.vector import unicode_tables
 from kuril_data.package import read_package
 from kuril_data.read import read_table
 from kuril_data.validate import check
 
 from .conftest import FIXTURE_SOURCES, INVALID, build_package
+from .generate import generate
 from .test_hostile import CASES as HOSTILE
 
 FIXTURE_CASES = sorted(p for p in INVALID.iterdir() if p.is_dir())

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.generate import MANIFEST, NOT_INJECTED, counts, generate, parse_size
 from kuril_data.report import CODES
 from kuril_data.validate import check
+
+from .generate import MANIFEST, NOT_INJECTED, counts, generate, parse_size
 
 ROWS = 1_500
 

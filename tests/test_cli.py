@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from kuril_data import validate
@@ -26,7 +27,9 @@ def test_validate_clean_exits_zero(valid_package: Path) -> None:
     """A clean package prints which package it checked, then 'valid', and exits 0."""
     result = CliRunner().invoke(cli, ["validate", str(valid_package), "--sources", str(FIXTURE_SOURCES)])
     assert result.exit_code == 0
-    assert result.output == f"checked kuril-data 0.1.0 from {valid_package} (folder)\nvalid\n"
+    assert result.output == (f"checked kuril-data 0.1.0 from {valid_package} (folder)\n"
+                             f"verbatim checks ran against 2 source file(s) in {FIXTURE_SOURCES}: "
+                             "article-en.txt, article-pl.txt\nvalid\n")
 
 
 def test_validate_text_names_file_line_field_and_reason(tmp_path: Path) -> None:
@@ -59,8 +62,9 @@ def test_validate_github_annotations(tmp_path: Path) -> None:
     pkg = _broken(tmp_path, "not-nfc")
     result = CliRunner().invoke(cli, ["validate", str(pkg), "--format", "github"])
     assert result.exit_code == 1
-    lines = result.output.splitlines()
+    *lines, verbatim = result.output.splitlines()
     assert lines and all(ANNOTATION.match(line) for line in lines), lines
+    assert verbatim.startswith("::warning title=verbatim checks::verbatim checks NOT run: no source texts given")
     assert lines[0].startswith("::error file=data/places.csv,line=4,title=not-nfc::description: ")
 
 
@@ -107,3 +111,48 @@ def test_every_command_is_documented() -> None:
     """Every command has help text."""
     for name, command in cli.commands.items():
         assert command.help and len(command.help) > 40, name
+
+
+@pytest.mark.parametrize(("name", "code"), [
+    ("kuril_data.package.PackageError", 2), ("kuril_data.diff.DiffError", 2), ("kuril_data.export.ExportError", 2),
+    ("kuril_data.load.LoadError", 2), ("kuril_data.timeline.TimelineError", 2), ("kuril_data.export.Refused", 1),
+    ("kuril_data.dictionary.DictionaryError", 1), ("kuril_data.dates.EDTFError", 1),
+])
+def test_library_errors_share_one_base_and_say_their_exit_code(name: str, code: int) -> None:
+    """Every error a user can meet derives from KurilDataError (DataError for bad data)."""
+    import importlib
+
+    from kuril_data.errors import DataError, KurilDataError
+
+    module, _, cls_name = name.rpartition(".")
+    cls = getattr(importlib.import_module(module), cls_name)
+    assert issubclass(cls, KurilDataError)
+    assert cls.exit_code == code
+    assert issubclass(cls, DataError) is (code == 1)
+
+
+def test_cli_maps_every_library_error_in_one_place(valid_package: Path, tmp_path: Path) -> None:
+    """A refused package prints its report and exits 1; an error of the command exits 2; both say Error:."""
+    (valid_package / "data" / "events.csv").write_text("event_id\n", encoding="utf-8")
+    refused = CliRunner().invoke(cli, ["export", str(valid_package), "--out", str(tmp_path / "out")])
+    assert refused.exit_code == 1
+    assert "[header-mismatch]" in refused.output and "Error:" in refused.output
+    could_not = CliRunner().invoke(cli, ["diff", str(tmp_path / "nowhere"), str(tmp_path / "nor-here")])
+    assert could_not.exit_code == 2
+    assert could_not.output.startswith("Error:")
+    assert "Traceback" not in refused.output + could_not.output
+
+
+def test_real_process_exits_with_each_error_code(valid_package: Path, tmp_path: Path) -> None:
+    """Through the entry point (not only click's test runner): 2 when it could not run, 1 when refused."""
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kuril_data", *args], capture_output=True, text=True,
+                              check=False)
+
+    missing = run("validate", str(tmp_path / "nowhere"))
+    assert (missing.returncode, missing.stderr.strip()) == (2, f"Error: no such file or folder: {tmp_path / 'nowhere'}")
+    (valid_package / "data" / "events.csv").write_text("event_id\n", encoding="utf-8")
+    refused = run("export", str(valid_package), "--out", str(tmp_path / "out"))
+    assert refused.returncode == 1
+    assert "[header-mismatch]" in refused.stdout and refused.stderr.startswith("Error:")
+    assert not (tmp_path / "out").exists()

@@ -146,3 +146,84 @@ def test_every_article_quotation_has_polish_and_thai_counterparts() -> None:
     missing = [q["quotation_id"] for q in quotes if q["source_id"] == "article-en"
                and not {(q["quotation_id"], "pl"), (q["quotation_id"], "th")} <= translated]
     assert missing == []
+
+
+def test_the_text_of_a_document_and_what_the_article_says_about_it_are_different_queries() -> None:
+    """Quotations FROM the Joint Declaration are its official text; the article's reading of it
+    is commentary ABOUT it, never filed under document_id (issue: article-author-obvious-condition)."""
+    quotes = _rows("quotations")
+    text = {q["quotation_id"] for q in quotes if q["document_id"] == "joint-declaration-1956"}
+    about = {q["quotation_id"] for q in quotes if q["about_document_id"] == "joint-declaration-1956"}
+    assert "joint-declaration-para9-continue-negotiations-en" in text
+    assert {"article-author-obvious-condition-en", "article-author-obvious-condition-pl",
+            "article-author-obvious-condition-th"} <= about
+    assert not text & about
+    assert {q["voice"] for q in quotes if q["quotation_id"] in text} == {"official-text"}
+    assert all(q["voice"] == "commentary" and not q["document_id"]
+               for q in quotes if q["speaker_id"] == "article-author")
+
+
+def test_including_the_territorial_issue_is_a_recorded_disagreement() -> None:
+    """The compendium's letters (lines 8, 22) and the article's deletion of the words (lines 167, 169)
+    are accounts of one disagreement, each with its own citation."""
+    citations = {r["citation_id"]: r for r in _rows("citations")}
+    accounts = [citations[a["citation_id"]] for a in _rows("disagreement_accounts")
+                if a["disagreement_id"] == "joint-declaration-territorial-issue"]
+    where = {(c["source_id"], c["locator"]) for c in accounts}
+    assert {("compendium-v", "line 8"), ("compendium-v", "line 22"),
+            ("article-en", "line 167"), ("article-en", "line 169")} <= where
+    assert all("territorial issue" in c["evidence"] for c in accounts if c["locator"] != "line 32")
+
+
+@pytest.mark.parametrize(("event_id", "date"), [
+    ("gromyko-letter-dispatch-1956", "1956-09-29/1956"),
+    ("moscow-negotiations-round-1956", "1956-05-14/1956-08-12"),
+    ("moscow-normalization-negotiations-1956", "1956-09-29/1956-10-19"),
+    ("us-japan-security-treaty-signing-1960", "1960-01/1960-01-27"),
+    ("san-francisco-conference-1951", "1951-09"),
+    ("treaty-of-portsmouth-signing-1905-09-05", "1905-09-05"),
+])
+def test_dates_carry_the_bounds_the_notes_give(event_id: str, date: str) -> None:
+    """Dates bounded by the sources are intervals carrying those bounds, not bare years."""
+    assert {r["event_id"]: r["date"] for r in _rows("events")}[event_id] == date
+
+
+def test_date_basis_tells_stated_from_bounded_inferred_and_scheduled() -> None:
+    """The basis is a field: the 1974 talks are scheduled, the 1951 signings inferred, and every
+    stated date names a citation whose excerpt holds a date."""
+    from kuril_data.dates import has_date_expression
+
+    events = {r["event_id"]: r for r in _rows("events")}
+    citations = {r["citation_id"]: r for r in _rows("citations")}
+    assert events["peace-treaty-negotiations-1974"]["date_basis"] == "scheduled"
+    assert events["san-francisco-peace-treaty-signing-1951-09"]["date_basis"] == "inferred"
+    assert events["moscow-negotiations-round-1956"]["date_basis"] == "bounded"
+    for e in events.values():
+        if e["date_basis"] in ("stated", "year-from-context", "scheduled"):
+            cited = citations[e["date_citation_id"]]
+            assert cited["event_id"] == e["event_id"] and has_date_expression(cited["evidence"]), e["event_id"]
+        if e["date_basis"] == "bounded":
+            assert "/" in e["date"], e["event_id"]
+
+
+def test_one_happening_one_record() -> None:
+    """The December 12, 1956 exchange is one record cited by both sources; the Khrushchev-Kono talks
+    are a part of the Moscow negotiations, linked by part_of."""
+    events = {r["event_id"]: r for r in _rows("events")}
+    assert "joint-declaration-entry-into-force-1956-12-12" not in events
+    sources = {c["source_id"] for c in _rows("citations")
+               if c["event_id"] == "joint-declaration-exchange-of-ratifications-1956-12-12"}
+    assert {"compendium-v", "article-en"} <= sources
+    assert events["khrushchev-kono-negotiations-1956"]["part_of"] == "moscow-normalization-negotiations-1956"
+    assert events["khrushchev-kono-conversation-1956-10-18"]["part_of"] == "khrushchev-kono-negotiations-1956"
+
+
+def test_contested_groupings_are_attributed_to_their_source() -> None:
+    """Habomai and Shikotan are in the South Kuril Islands as the article groups them, cited."""
+    places = {r["place_id"]: r for r in _rows("places")}
+    citations = {r["citation_id"]: r for r in _rows("citations")}
+    for island in ("habomai", "shikotan", "kunashir", "iturup"):
+        cited = citations[places[island]["part_of_citation_id"]]
+        assert places[island]["part_of"] == "south-kuril-islands"
+        assert (cited["source_id"], cited["locator"]) == ("article-en", "line 95")
+    assert all(p["part_of_citation_id"] for p in places.values() if p["part_of"])

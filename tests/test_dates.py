@@ -79,3 +79,25 @@ def test_reversed_interval_is_flagged() -> None:
     """An interval that ends before it starts is marked."""
     assert dates.parse("1956-10/1956-09").interval_reversed
     assert not dates.parse("1956-09/1956-10").interval_reversed
+
+
+@settings(max_examples=25, deadline=None)
+@given(members=st.lists(st.tuples(st.dates(min_value=dt.date(1000, 1, 1), max_value=dt.date(2999, 12, 31)),
+                                  st.sampled_from([4, 7, 10])), min_size=2, max_size=4),
+       brackets=st.sampled_from(["[]", "{}"]))
+def test_fast_sets_agree_with_the_library(members: list[tuple[dt.date, int]], brackets: str) -> None:
+    """A set of calendar dates, [A,B] or {A,B}, gets exactly the library's day range."""
+    value = brackets[0] + ",".join(day.isoformat()[:p] for day, p in members) + brackets[1]
+    assert dates._simple(value) == _library(value)
+
+
+def test_long_values_never_reach_the_edtf_grammar() -> None:
+    """Over MAX_LENGTH characters a value is refused before the (slow) grammar sees it; a set of
+    1,500 members is refused at once, not after a minute."""
+    dates.parse.cache_clear()
+    huge = "{" + ",".join(["1956-10-1X"] * 1_500) + "}"
+    with pytest.raises(dates.EDTFError, match="longer than 64"):
+        dates.parse(huge)
+    assert dates.date_range(huge) is None
+    with pytest.raises(dates.EDTFError, match="not a valid EDTF"):
+        dates.parse("1956-1X")  # the library raised AttributeError on this one

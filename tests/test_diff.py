@@ -32,7 +32,8 @@ from .conftest import FIXTURE_SOURCES, INVALID, ROOT, build_package
 
 SETUP = "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e '.[test]'"
 WORKFLOW = ROOT / ".github" / "workflows" / "validate.yml"
-ANNOTATION = re.compile(r"^::(error|warning) file=[^,]+(,line=\d+)?,title=[^:]+::.+$")
+# A problem names its file (and line); the verbatim-checks statement is a notice or warning without one.
+ANNOTATION = re.compile(r"^::(error|warning|notice) (file=[^,]+(,line=\d+)?,)?title=[^:]+::.+$")
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -150,7 +151,8 @@ def test_reordered_rows_are_no_change(tmp_path: Path) -> None:
 def test_added_record_is_minor(tmp_path: Path) -> None:
     """A new record is listed whole under added: minor."""
     old, new = _pair(tmp_path)
-    row = {"place_id": "habomai", "name": "Habomai", "kind": "island-group", "part_of": "", "description": ""}
+    row = {"place_id": "habomai", "name": "Habomai", "kind": "island-group", "part_of": "", "part_of_citation_id": "",
+           "description": ""}
     _edit_rows(new, "places", lambda rows: rows.append(row))
     d = diff_packages(old, new)
     [t] = d.tables
@@ -255,7 +257,8 @@ def test_removed_foreign_key_is_major(tmp_path: Path) -> None:
     old, new = _pair(tmp_path)
     _edit_json(new / "schemas" / "places.json", lambda s: s.update(foreignKeys=[]))
     [t] = diff_packages(old, new).tables
-    assert [(c.change, c.field, c.bump) for c in t.schema] == [("foreign-key-removed", "part_of", "major")]
+    assert [(c.change, c.field, c.bump) for c in t.schema] == [
+        ("foreign-key-removed", "part_of", "major"), ("foreign-key-removed", "part_of_citation_id", "major")]
 
 
 def test_table_added_is_minor_and_removed_is_major(tmp_path: Path) -> None:
@@ -329,7 +332,8 @@ def test_release_zip_with_only_inline_json(tmp_path: Path) -> None:
     (old / "kuril-data.json").write_text(json.dumps(_inline_json(old), ensure_ascii=False), encoding="utf-8")
     z = _zip(old, tmp_path / "kuril-data-0.1.0.zip", only=("datapackage.json", "kuril-data.json"))
     assert diff_packages(z, new).bump == "none"
-    row = {"place_id": "habomai", "name": "Habomai", "kind": "island-group", "part_of": "", "description": ""}
+    row = {"place_id": "habomai", "name": "Habomai", "kind": "island-group", "part_of": "", "part_of_citation_id": "",
+           "description": ""}
     _edit_rows(new, "places", lambda rows: rows.append(row))
     [t] = diff_packages(z, new).tables
     assert t.added == (row,)

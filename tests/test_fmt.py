@@ -17,20 +17,21 @@ from kuril_data.fmt import format_package
 from .conftest import build_package
 
 CANONICAL_PLACES = (
-    "place_id,name,kind,part_of,description\n"
-    "kuril-islands,Kuril Islands,island-group,,\n"
-    "moscow,Moscow,city,,\n"
-    "shikotan,Shikotan,island,kuril-islands,\"One of the Kuril Islands, as the source states.\"\n"
+    "place_id,name,kind,part_of,part_of_citation_id,description\n"
+    "kuril-islands,Kuril Islands,island-group,,,\n"
+    "moscow,Moscow,city,,,\n"
+    "shikotan,Shikotan,island,kuril-islands,p-shikotan-src-en-l4,\"One of the Kuril Islands, as the source states.\"\n"
 )
 
 
 def _messy_places() -> bytes:
     # BOM, CRLF, shuffled rows, needless quoting, NFD text, columns out of order.
     text = (
-        '\ufeff"name","place_id",kind,part_of,description\r\n'
-        '"Shikotan",shikotan,island,kuril-islands,"One of the Kuril Islands, as the source states."\r\n'
-        '"Moscow","moscow","city","",""\r\n'
-        "Kuril Islands,kuril-islands,island-group,,\r\n"
+        '\ufeff"name","place_id",kind,part_of,part_of_citation_id,description\r\n'
+        '"Shikotan",shikotan,island,kuril-islands,"p-shikotan-src-en-l4",'
+        '"One of the Kuril Islands, as the source states."\r\n'
+        '"Moscow","moscow","city","","",""\r\n'
+        "Kuril Islands,kuril-islands,island-group,,,\r\n"
     )
     return text.encode("utf-8")
 
@@ -73,20 +74,20 @@ def test_clean_package_passes_check(valid_package: Path) -> None:
     """A canonical package passes fmt --check with exit 0."""
     result = CliRunner().invoke(cli, ["fmt", "--check", str(valid_package)])
     assert result.exit_code == 0, result.output
-    assert result.output == "16 file(s) already canonical\n"
+    assert result.output == "17 file(s) already canonical\n"
 
 
 def test_refuses_lossy_rewrites(valid_package: Path) -> None:
     """A file with an extra cell or invalid UTF-8 is refused, untouched, with a located reason."""
     events = valid_package / "data" / "events.csv"
-    broken = events.read_bytes().replace(b",moscow,\n", b",moscow,,surplus\n")
+    broken = events.read_bytes().replace(b",moscow,,\n", b",moscow,,,surplus\n")
     events.write_bytes(broken)
     places = valid_package / "data" / "places.csv"
     latin1 = places.read_bytes().replace(b"Moscow", "Moskwa \xf3".encode("latin-1"))
     places.write_bytes(latin1)
     result = CliRunner().invoke(cli, ["fmt", str(valid_package)])
     assert result.exit_code == 1
-    assert "data/events.csv:3: row has 9 cells, the header has 8 (1 extra) [extra-cell] (not formatted)" \
+    assert "data/events.csv:3: row has 12 cells, the header has 11 (1 extra) [extra-cell] (not formatted)" \
         in result.output
     assert "data/places.csv:3: not valid UTF-8" in result.output
     assert events.read_bytes() == broken
@@ -132,7 +133,7 @@ def test_bare_cr_in_a_quoted_cell_stays_one_row(valid_package: Path) -> None:
     result = format_package(valid_package)
     assert not result.refused and [f.file for f in result.changed] == ["data/places.csv"]
     rows = list(csv.reader(io.StringIO(places.read_bytes().decode("utf-8"), newline="")))
-    assert ["moscow", "Signing\rof", "city", "", ""] in rows and len(rows) == 4
+    assert ["moscow", "Signing\rof", "city", "", "", ""] in rows and len(rows) == 4
     assert b'"Signing\rof"' in places.read_bytes()
     assert format_package(valid_package).changed == []
 

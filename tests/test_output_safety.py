@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -17,7 +18,7 @@ ESC = "\x1b]0;owned\x07\x1b[2J\x9b31m"
 def _many_bad_rows(pkg: Path, n: int) -> None:
     places = pkg / "data" / "places.csv"
     lines = places.read_text(encoding="utf-8").splitlines()
-    lines += [f"bad-{i:05d},Bad {i},not-a-kind,,\n" for i in range(n)]
+    lines += [f"bad-{i:05d},Bad {i},not-a-kind,,,\n" for i in range(n)]
     places.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
 
 
@@ -28,17 +29,21 @@ def test_problem_list_is_capped_and_counted(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["validate", str(pkg)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    total = int(lines[-1].split(" error(s)")[0])
-    assert total > 3000
-    assert len(lines) == 1 + 1000 + 2  # header, problems, "… and N more", summary
-    assert lines[-2] == f"… and {total - 1000} more problem(s) not shown (raise --max-problems, or 0 for all)"
+    errors, warnings = map(int, re.fullmatch(r"(\d+) error\(s\), (\d+) warning\(s\)", lines[-1]).groups())
+    total = errors + warnings
+    assert errors > 3000
+    assert len(lines) == 1 + 1000 + 3  # header, problems, "… and N more", verbatim statement, summary
+    assert lines[-3] == f"… and {total - 1000} more problem(s) not shown (raise --max-problems, or 0 for all)"
+    assert lines[-2].startswith("verbatim checks NOT run")
     out = json.loads(CliRunner().invoke(cli, ["validate", str(pkg), "--format", "json",
                                               "--max-problems", "10"]).output)
-    assert (len(out["problems"]), out["more"], out["stats"]["errors"]) == (10, total - 10, total)
+    assert (len(out["problems"]), out["more"]) == (10, total - 10)
+    assert out["stats"] == {"errors": errors, "warnings": warnings}
     github = CliRunner().invoke(cli, ["validate", str(pkg), "--format", "github"]).output.splitlines()
-    assert len(github) == 1001 and github[-1].startswith("::warning title=kuril-data::… and ")
+    assert len(github) == 1002 and github[-2].startswith("::warning title=kuril-data::… and ")
+    assert github[-1].startswith("::warning title=verbatim checks::")
     every = CliRunner().invoke(cli, ["validate", str(pkg), "--max-problems", "0"]).output.splitlines()
-    assert len(every) == 1 + total + 1
+    assert len(every) == 1 + total + 2
 
 
 def test_control_characters_are_escaped_in_validate(tmp_path: Path) -> None:

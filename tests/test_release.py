@@ -319,7 +319,7 @@ def test_release_refuses_a_version_below_the_bump_since_the_last_tag(tmp_path: P
     _git(pkg, "tag", "v0.1.0")
     build_release(pkg, tmp_path / "same")  # rebuilding the tagged release itself is allowed
     with (pkg / "data" / "places.csv").open("a", encoding="utf-8") as f:
-        f.write("tokyo,Tokyo,city,,\n")
+        f.write("tokyo,Tokyo,city,,,\n")
     with (pkg / "data" / "citations.csv").open("a", encoding="utf-8") as f:
         f.write("p-tokyo,,,,tokyo,src-en,line 3,Moscow\n")
     _set_version(pkg, version)
@@ -342,7 +342,7 @@ def test_a_folder_named_like_the_last_tag_does_not_switch_off_the_bump_check(tmp
     _git(pkg, "commit", "-qm", "first")
     _git(pkg, "tag", "v0.1.0")
     with (pkg / "data" / "places.csv").open("a", encoding="utf-8") as f:
-        f.write("tokyo,Tokyo,city,,\n")
+        f.write("tokyo,Tokyo,city,,,\n")
     with (pkg / "data" / "citations.csv").open("a", encoding="utf-8") as f:
         f.write("p-tokyo,,,,tokyo,src-en,line 3,Moscow\n")
     _set_version(pkg, "0.1.1")
@@ -365,7 +365,7 @@ def test_a_release_killed_between_folder_and_zip_is_completed_by_the_next_run(tm
     build_release(pkg, dist)  # the old release
     old_zip = (dist / f"{NAME}.zip").read_bytes()
     with (pkg / "data" / "places.csv").open("a", encoding="utf-8") as f:
-        f.write("tokyo,Tokyo,city,,\n")
+        f.write("tokyo,Tokyo,city,,,\n")
     with (pkg / "data" / "citations.csv").open("a", encoding="utf-8") as f:
         f.write("p-tokyo,,,,tokyo,src-en,line 3,Moscow\n")
     killer = (

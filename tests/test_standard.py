@@ -233,7 +233,7 @@ KEYS = sorted({
     "email", "role", "roles", "organisation", "schema", "format", "encoding", "fields", "primaryKey",
     "foreignKeys", "reference", "resource", "missingValues", "constraints", "required", "unique",
     "enum", "pattern", "minLength", "maxLength", "minimum", "example", "rdfType", "x-kuril-edtf",
-    "x-kuril-exactly-one-of", "x-other", "$schema", "fieldsMatch", "label", "value",
+    "x-kuril-exactly-one-of", "x-other", "$schema", "fieldsMatch", "label", "value", "id",
 })
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-2, 5), st.floats(allow_nan=False, width=16),
@@ -256,6 +256,9 @@ PLAUSIBLE: dict[str, Any] = {
     "path": st.sampled_from(["data/x.csv", "x.csv", "a/b/c.csv", "../x.csv", "/x.csv", "x.txt", "~x.csv",
                              "%x%.csv", "$x.csv", "a:b.csv", "a\\b.csv", ".x.csv", "https://a.org/x.csv"]),
     "type": st.sampled_from(["string", "integer", "table", "String", ""]),
+    "id": st.one_of(TEXTS, st.integers(0, 2), st.just("https://example.org/releases/tag/v1.0.0")),
+    "created": st.sampled_from(["2026-11-30T12:00:00Z", "2026-02-30T12:00:00Z", "2026-11-30T25:00:00Z",
+                                "2026-11-30", "2026-11-30T12:00:00+01:00", "0001-01-01T00:00:00Z", "", "x", 5]),
     "format": st.sampled_from(["default", "email", "uri", "fmt:default", "csv", ""]),
     "pattern": st.sampled_from(["[a-z]+", "(", "a|b", "", "\\d"]),
     **dict.fromkeys(["required", "unique", "x-kuril-edtf"], st.one_of(st.booleans(), st.integers(0, 1))),

@@ -87,3 +87,9 @@ def test_installed_wheel_loads_offline_in_an_empty_folder(wheel: Path, tmp_path:
     assert list(got) == list(expected)
     for name in expected:
         assert_frame_equal(got[name], expected[name], check_exact=True)
+
+
+def test_wheel_ships_the_release_registry(wheel: Path) -> None:
+    """The registry of published releases (kuril_data/releases.json) is inside the wheel, as in the repository."""
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.read("kuril_data/releases.json") == (ROOT / "src" / "kuril_data" / "releases.json").read_bytes()

@@ -10,14 +10,12 @@ from .validate import validate
 
 
 def __getattr__(name: str) -> str:
-    # The version is looked up on first use: importlib.metadata is slow to import.
+    # Looked up on first use (importlib.metadata is slow to import), from the one place the
+    # project's identity lives: pyproject.toml in a checkout, the package metadata when installed.
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+        from .project import project
 
-        try:
-            return version("kuril-data")
-        except PackageNotFoundError:  # running from a source tree that is not installed
-            return "0.0.0"
+        return project().version
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -6,7 +6,6 @@ gain two date columns, `<field>_earliest` and `<field>_latest`, the day range th
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -17,15 +16,9 @@ from . import dates
 from .dates import EARLIEST, LATEST
 from .package import Field, Resource, Schema
 from .read import Table
+from .types import FIELD_TYPES
 
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "date": pa.date32(),
-    "year": pa.int32(),
-}
+ARROW_TYPES: dict[str, pa.DataType] = {name: t.arrow_type() for name, t in FIELD_TYPES.items()}
 
 
 def arrow_field(field: Field) -> pa.Field:
@@ -51,17 +44,11 @@ def arrow_schema(resource: Resource, version: str | None = None) -> pa.Schema:
     return pa.schema(fields, metadata=meta)
 
 
-TRUE_VALUES = ("true", "True", "TRUE", "1")
-
-
 def python_values(values: list[str], field: Field) -> list[Any]:
     """One raw column as Python values of the field's type, None for an empty cell."""
-    t = field.type
-    if t == "string":
+    if field.type == "string":
         return [v or None for v in values]
-    if t == "boolean":
-        return [None if not v else v in TRUE_VALUES for v in values]
-    convert = {"integer": int, "number": float, "year": int, "date": dt.date.fromisoformat}[t]
+    convert = FIELD_TYPES[field.type].value
     return [convert(v) if v else None for v in values]
 
 

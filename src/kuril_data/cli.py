@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from .package import PackageError
+from .errors import KurilDataError
 from .read import Limits
-from .versions import VersionError
 
 FORMATS = ("text", "json", "github")
 
 
-class CouldNotRun(click.ClickException):
-    """The command could not run (no package, unreadable file): exit 2."""
+class Commands(click.Group):
+    """The command group; it maps the library's errors to messages and exit codes, for every command."""
 
-    exit_code = 2
-
-
-@contextmanager
-def could_not_run() -> Iterator[None]:
-    """Turn the library's 'cannot even start' errors into a one-line message and exit 2."""
-    try:
-        yield
-    except (PackageError, VersionError) as exc:
-        raise CouldNotRun(str(exc)) from None
-    except OSError as exc:
-        raise CouldNotRun(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KurilDataError as exc:  # exit 1: the data is bad; exit 2: the command could not run
+            if exc.report is not None:
+                click.echo(exc.report.to_text())
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)  # not ctx.exit: main() runs click with standalone_mode=False
+        except OSError as exc:  # a file that cannot be read or written
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
+            sys.exit(2)
 
 
 def package_argument(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,22 +53,20 @@ def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ("--max-cells-per-row", "max_cells_per_row", "Most cells in one row."),
         ("--max-rows", "max_rows", "Most rows in one file."),
     ]
-    for flag, name, help_text in reversed(options):
-        f = click.option(flag, name, type=click.IntRange(min=1), default=getattr(DEFAULT_LIMITS, name),
-                         show_default=True, help=help_text)(f)
 
+    @functools.wraps(f)
     def wrapper(**kwargs: Any) -> Any:
-        from .read import Limits
-
         kwargs["limits"] = Limits(**{name: kwargs.pop(name) for _, name, _ in options})
         return f(**kwargs)
 
-    wrapper.__name__, wrapper.__doc__ = f.__name__, f.__doc__
-    wrapper.__click_params__ = f.__click_params__  # type: ignore[attr-defined]
-    return wrapper
+    command: Callable[..., Any] = wrapper
+    for flag, name, help_text in reversed(options):  # declared on the wrapper, which takes them
+        command = click.option(flag, name, type=click.IntRange(min=1), default=getattr(DEFAULT_LIMITS, name),
+                               show_default=True, help=help_text)(command)
+    return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kuril-data")
 def cli() -> None:
     """Validate, format, export and release the kuril-data package."""
@@ -78,7 +75,8 @@ def cli() -> None:
 @cli.command()
 @package_argument
 @click.option("--sources", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder of source text files: check quotations, evidence and names verbatim against them.")
+              help="Folder of source text files: check quotations, evidence and names verbatim against them. "
+                   "Default: $KURIL_DATA_SOURCES, else the cache filled by `kuril-data sources fetch`.")
 @format_option
 @click.option("--max-problems", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Show at most this many problems and count the rest; 0 shows all.")
@@ -90,15 +88,18 @@ def validate(path: Path, sources: Path | None, fmt: str, max_problems: int, limi
     Checks the descriptor and schemas, every CSV (encoding, dialect, header, types and
     constraints), primary and foreign keys, the data conventions (slugs, EDTF dates, BCP 47
     tags, NFC text) and the domain rules. The text output starts with the package and version
-    checked (in JSON: the "package" field). Exit 0 when clean, 1 when problems are found, 2 when
-    it could not run.
+    checked (in JSON: the "package" field). With source texts (--sources, $KURIL_DATA_SOURCES or
+    the cache of `kuril-data sources fetch`) quotations, evidence and names are checked verbatim;
+    one line always says whether these checks ran and against which files. Exit 0 when clean, 1
+    when problems are found, 2 when it could not run.
     """
     from .versions import validate_version
 
     if sources is not None and not sources.is_dir():
         raise click.UsageError(f"--sources: {sources} is not a folder")
-    with could_not_run():
-        result = validate_version(path, sources=sources, limits=limits)
+    if sources is None:
+        sources = default_sources_folder()
+    result = validate_version(path, sources=sources, limits=limits)
     out = result.render(fmt, max_problems or None)
     if out:
         click.echo(out)
@@ -118,8 +119,7 @@ def fmt(path: Path, check: bool, limits: Limits) -> None:
     """
     from .fmt import format_package
 
-    with could_not_run():
-        result = format_package(path, check=check, limits=limits)
+    result = format_package(path, check=check, limits=limits)
     for problem in result.problems:
         click.echo(problem.to_text())
     for f in result.refused:
@@ -151,23 +151,11 @@ def diff(old: str, new: str, fmt: str, exit_code: bool) -> None:
     values. Exit 0 when the diff was computed (with --exit-code: 1 when there are changes), 2 when
     a version cannot be read.
     """
-    from .diff import DiffError, diff_packages
+    from .diff import diff_packages
 
-    try:
-        result = diff_packages(old, new)
-    except DiffError as exc:
-        raise CouldNotRun(str(exc)) from None
+    result = diff_packages(old, new)
     click.echo(result.render(fmt))
     sys.exit(1 if exit_code and result.changed else 0)
-
-
-def _refused(exc: Exception) -> NoReturn:
-    """Print why the package was refused (its report first, if any) and exit 1."""
-    report = getattr(exc, "report", None)
-    if report is not None:
-        click.echo(report.to_text())
-    click.echo(f"Error: {exc}", err=True)
-    sys.exit(1)
 
 
 @cli.command()
@@ -183,16 +171,9 @@ def export(path: Path, formats: tuple[str, ...], out: Path) -> None:
     metadata.json) into OUT. The package must validate: otherwise its report is printed and
     nothing is written (exit 1). A failed export leaves nothing behind (exit 2).
     """
-    from .export import ExportError, Refused
     from .export import export as run
 
-    try:
-        with could_not_run():
-            result = run(path, out, formats)
-    except Refused as exc:
-        _refused(exc)
-    except ExportError as exc:
-        raise CouldNotRun(str(exc)) from None
+    result = run(path, out, formats)
     for file in result.files:
         click.echo(f"wrote {file}")
 
@@ -204,23 +185,18 @@ def export(path: Path, formats: tuple[str, ...], out: Path) -> None:
 def release(path: Path, out: Path) -> None:
     """Build the release of the package at PATH: OUT/kuril-data-<version>/ and its .zip.
 
-    Validates, exports every format, adds datapackage.json with the data and schemas,
-    CHANGELOG.md, data-dictionary.md, timeline.svg (when matplotlib is installed) and
-    SHA256SUMS, and zips the folder. The version comes from datapackage.json
+    Validates, exports every format, adds datapackage.json (with $schema, id, created, homepage,
+    and each file's bytes and hash) with the data and schemas, CHANGELOG.md, data-dictionary.md,
+    timeline.svg (when matplotlib is installed), a README.md for whoever has only the zip,
+    CITATION.cff, kuril-data.jsonld (schema.org), LICENSE and LICENSE-DATA.md (when the package
+    has them) and SHA256SUMS, and zips the folder. The version comes from datapackage.json
     and needs a '## [<version>]' entry in CHANGELOG.md. Two builds of the same commit are
     byte-identical (the build date is SOURCE_DATE_EPOCH or the last commit date). Exit 1 when
     the package is refused, 2 when the build could not run; a failed build leaves nothing behind.
     """
-    from .export import ExportError, Refused
     from .release import build_release
 
-    try:
-        with could_not_run():
-            folder = build_release(path, out)
-    except Refused as exc:
-        _refused(exc)
-    except ExportError as exc:
-        raise CouldNotRun(str(exc)) from None
+    folder = build_release(path, out)
     click.echo(f"built {folder}/")
     click.echo(f"built {folder.parent / (folder.name + '.zip')}")
 
@@ -238,14 +214,9 @@ def dictionary(path: Path, out: Path | None, check: bool) -> None:
     fields: name, type, whether required, constraints and description. Exit 1 when the
     schemas cannot be read or, with --check, when the file is stale.
     """
-    from .dictionary import DictionaryError
     from .dictionary import dictionary as run
 
-    try:
-        with could_not_run():
-            result = run(path, out, check=check)
-    except DictionaryError as exc:
-        _refused(exc)
+    result = run(path, out, check=check)
     if check:
         if result.stale:
             click.echo(f"{result.out} is stale; regenerate it with: kuril-data dictionary --out {result.out}")
@@ -269,18 +240,67 @@ def timeline(path: Path, out: Path) -> None:
     documents (treaties, declarations, agreements, communiqués) are labelled. Needs matplotlib
     (pip install 'kuril-data[plot]'); exit 2 without it, 1 when the package does not validate.
     """
-    from .export import Refused
-    from .timeline import TimelineError
     from .timeline import timeline as run
 
-    try:
-        with could_not_run():
-            result = run(path, out)
-    except Refused as exc:
-        _refused(exc)
-    except TimelineError as exc:
-        raise CouldNotRun(str(exc)) from None
+    result = run(path, out)
     click.echo(f"wrote {result.out} ({result.events} events)")
+
+
+# --- downloads: the source texts (`sources fetch`) and published releases (`fetch`) -------------
+# Both go through kuril_data.download: pinned SHA-256, user cache, nothing half-written.
+
+
+def default_sources_folder() -> Path | None:
+    """validate's --sources when none is given: $KURIL_DATA_SOURCES, else the `sources fetch` cache."""
+    from .sources import default_sources
+
+    return default_sources()
+
+
+@cli.group()
+def sources() -> None:
+    """The source texts the data is checked against verbatim (not published with the repository)."""
+
+
+@sources.command("fetch")
+@package_argument
+@click.option("--to", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to store the texts in (default: the user cache, which validate then uses).")
+def sources_fetch(path: Path, to: Path | None) -> None:
+    """Download every source text listed in the sources table of the package at PATH.
+
+    Files come from the mirror named by $KURIL_DATA_SOURCES_URL (a base URL under which each
+    file is found by its `path`); each is verified against its pinned SHA-256 and stored in the
+    user cache ($KURIL_DATA_CACHE_DIR overrides it) or TO. Files already there and verified are
+    kept without network access. A missing mirror, a missing file, a network failure or a
+    checksum mismatch exits 2 and leaves the folder as it was.
+    """
+    from .sources import fetch_sources
+
+    result = fetch_sources(path, to)
+    click.echo(f"{len(result.downloaded)} source file(s) downloaded, {len(result.reused)} already there and "
+               f"verified, in {result.folder}")
+
+
+@cli.command()
+@click.argument("version")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to copy the release folder and zip into (default: leave them in the user cache).")
+def fetch(version: str, out: Path | None) -> None:
+    """Download the published release VERSION, verified against the checksum shipped with kuril-data.
+
+    The zip v{VERSION}/kuril-data-{VERSION}.zip comes from the project's Releases URL (package
+    metadata) or $KURIL_DATA_RELEASES_URL; its SHA-256 must match the registry of published
+    releases inside the package. It is unpacked into the user cache ($KURIL_DATA_CACHE_DIR
+    overrides it) and reused offline afterwards. An unknown version, a network failure, a
+    checksum mismatch or a corrupt zip exits 2 and leaves nothing in the cache.
+    """
+    from .releases import fetch_release
+
+    result = fetch_release(version, out)
+    click.echo(f"kuril-data {version} (sha256 {result.sha256}) verified")
+    click.echo(f"{result.folder}/")
+    click.echo(f"{result.zip}")
 
 
 def main() -> None:

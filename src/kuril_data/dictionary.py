@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomic
+from .errors import DataError
 from .package import Field, Package, Resource, read_package
 from .report import Report
 
@@ -19,12 +20,11 @@ DEFAULT_OUT = Path("docs") / "data-dictionary.md"
 COMMAND = "kuril-data dictionary --out docs/data-dictionary.md"
 
 
-class DictionaryError(Exception):
+class DictionaryError(DataError):
     """The descriptor or a schema cannot be read (exit 1); `report` holds the problems."""
 
     def __init__(self, message: str, report: Report) -> None:
-        super().__init__(message)
-        self.report = report
+        super().__init__(message, report=report)
 
 
 @dataclass(frozen=True)

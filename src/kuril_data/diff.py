@@ -274,7 +274,9 @@ def check_version_bump(previous_version: str, new_version: str, bump: str) -> st
 
 
 def _diff_metadata(old: dict[str, Any], new: dict[str, Any]) -> Iterator[SchemaChange]:
-    for key in sorted((set(old) | set(new)) - {"resources", "version"}):
+    from .describe import BUILD_PROPERTIES
+
+    for key in sorted((set(old) | set(new)) - {"resources", "version"} - BUILD_PROPERTIES):
         if old.get(key) != new.get(key):
             yield SchemaChange("metadata-changed", "patch", f"package property {key!r} changed", key,
                                old.get(key), new.get(key))

@@ -32,8 +32,10 @@ from .atomic import remove_stale, temp_prefix, write_atomic
 from .dates import EARLIEST, LATEST
 from .errors import DataError, KurilDataError
 from .package import Field, Package, Resource, safe_member
+from .project import project
 from .read import Table
 from .report import Report
+from .types import FIELD_TYPES
 from .validate import Checked, check
 
 FORMATS = ("parquet", "json", "sqlite")
@@ -86,10 +88,8 @@ LEFT JOIN places AS p ON p.place_id = e.place_id""",
     ),
 }
 SQLITE_MMAP_BYTES = 2**30  # the checks read the finished file memory-mapped (faster than through the page cache)
-SQL_TYPES: dict[pa.DataType, str] = {
-    pa.string(): "TEXT", pa.int64(): "INTEGER", pa.int32(): "INTEGER", pa.float64(): "REAL",
-    pa.bool_(): "INTEGER", pa.date32(): "TEXT",
-}
+# By Arrow type, so the derived date columns (date32, as the date type) get theirs too.
+SQL_TYPES: dict[pa.DataType, str] = {t.arrow_type(): t.sqlite for t in FIELD_TYPES.values()}
 
 
 class Refused(DataError):
@@ -455,7 +455,7 @@ def write_datasette_metadata(package: Package, target: Path, version: str) -> No
         "description": package.descriptor.get("description", ""),
         "license": licenses[0].get("name", ""),
         "license_url": licenses[0].get("path", ""),
-        "source_url": package.descriptor.get("homepage", ""),
+        "source_url": package.descriptor.get("homepage") or project().homepage,
         "databases": {ARTIFACT: {"source": f"{package.name} {version}", "tables": tables}},
     }
     target.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", newline="\n")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import io
 import os
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from .atomic import write_atomic
+from .checks.text import is_nfc, nfc  # bounded work per cell (see there)
 from .package import Package, Resource, read_package
 from .read import DEFAULT_LIMITS, Limits, Table, parse_bytes, read_table
 from .report import Problem
@@ -48,7 +48,7 @@ def canonical_rows(table: Table) -> list[list[str]]:
     """The rows of a table read without refusal problems, in NFC and sorted by primary key."""
     names = table.resource.schema.names
     key = table.resource.schema.primary_key or tuple(names)
-    rows = [[unicodedata.normalize("NFC", v) for v in row]
+    rows = [[nfc(v) for v in row]
             for row in zip(*(table.columns[n] for n in names), strict=True)] if table.num_rows else []
     positions = [names.index(k) for k in key]
     rows.sort(key=lambda r: [r[p] for p in positions])
@@ -107,7 +107,7 @@ def _reasons(raw: bytes, table: Table, new: bytes) -> list[str]:
         keys = list(zip(*(table.columns[k] for k in key), strict=True))
         if keys != sorted(keys):
             reasons.append("rows are not sorted by primary key")
-    if any(not unicodedata.is_normalized("NFC", v) for col in table.columns.values() for v in col):
+    if any(not is_nfc(v) for col in table.columns.values() for v in col):
         reasons.append("text is not in Unicode NFC form")
     if not reasons and raw != new:
         reasons.append("quoting or final line end differs from minimal RFC 4180 form")

@@ -21,6 +21,7 @@ from .errors import KurilDataError
 from .limits import DEFAULT_LIMITS, Limits
 from .package import DESCRIPTOR, Field, Package, Resource
 from .report import Report
+from .types import DATE_DTYPE, FIELD_TYPES
 from .versions import BUNDLED, METADATA_TABLE, SQLITE_MAGIC, VersionError, check_version, installed_package
 
 if TYPE_CHECKING:  # pandas and pyarrow are imported when needed, so `import kuril_data` stays light
@@ -29,7 +30,6 @@ if TYPE_CHECKING:  # pandas and pyarrow are imported when needed, so `import kur
 
 __all__ = ["BUNDLED", "DATE_DTYPE", "METADATA_TABLE", "SQLITE_MAGIC", "LoadError", "Loaded", "default_source",
            "load", "pandas_dtypes", "read_source", "to_pandas"]
-DATE_DTYPE = "datetime64[s]"
 Source = str | os.PathLike[str] | None
 
 
@@ -50,20 +50,30 @@ class Loaded:
 
 
 @overload
-def load(table: str, *, source: Source = None) -> pd.DataFrame: ...
+def load(table: str, *, source: Source = None, version: str | None = None) -> pd.DataFrame: ...
 @overload
-def load(table: None = None, *, source: Source = None) -> dict[str, pd.DataFrame]: ...
+def load(table: None = None, *, source: Source = None, version: str | None = None) -> dict[str, pd.DataFrame]: ...
 
 
-def load(table: str | None = None, *, source: Source = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
+def load(table: str | None = None, *, source: Source = None,
+         version: str | None = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """The DataFrame of one table, or a dict of every table by name (in the descriptor's order).
 
     `source` is None (the data shipped with the installed package, or the repository when run
     from a source checkout), a package or release folder (or its datapackage.json), a release
     zip, an inline `kuril-data.json`, the release's `kuril-data.sqlite`, or `git:REV`; every kind
-    is read by `kuril_data.versions` and validated. Raises ValueError for an unknown table name
-    and LoadError when the source cannot be loaded.
+    is read by `kuril_data.versions` and validated. `version` (instead of `source`) is a published
+    release, such as "0.1.0": downloaded once, verified against the checksum shipped with
+    kuril-data, and read from the user cache afterwards, offline (see `kuril_data.releases`).
+    Raises ValueError for an unknown table name, LoadError when the source cannot be loaded and
+    `kuril_data.releases.ReleaseError` when the version cannot be fetched.
     """
+    if version is not None:
+        if source is not None:
+            raise ValueError("give either source= or version=, not both")
+        from .releases import fetch_release
+
+        source = fetch_release(version).zip
     loaded = read_source(source)
     names = [r.name for r in loaded.package.resources]
     if table is not None and table not in names:
@@ -86,8 +96,8 @@ def pandas_dtype(field: Field) -> Any:
     enum = field.constraints.get("enum")
     if field.type == "string" and enum:
         return pd.CategoricalDtype([str(v) for v in enum], ordered=False)
-    return {"string": pd.StringDtype(), "integer": pd.Int64Dtype(), "year": pd.Int64Dtype(),
-            "number": pd.Float64Dtype(), "boolean": pd.BooleanDtype(), "date": DATE_DTYPE}[field.type]
+    name = FIELD_TYPES[field.type].pandas
+    return name if name == DATE_DTYPE else pd.api.types.pandas_dtype(name)
 
 
 def pandas_dtypes(resource: Resource) -> dict[str, Any]:

@@ -15,12 +15,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import KurilDataError
+from .extras import require
 from .limits import DEFAULT_LIMITS, Limits
 from .report import Problem
 from .standard import certain_package, certain_schema
+from .types import SUPPORTED_TYPES
 
 DESCRIPTOR = "datapackage.json"
-SUPPORTED_TYPES = ("string", "integer", "number", "boolean", "date", "year")
 CONSTRAINTS: dict[str, type | tuple[type, ...]] = {
     "required": bool, "unique": bool, "enum": list, "pattern": str,
     "minLength": int, "maxLength": int, "minimum": (int, float, str), "maximum": (int, float, str),
@@ -253,15 +254,13 @@ def _offline(descriptor: dict[str, Any]) -> dict[str, Any]:
 
 
 def _frictionless_package() -> Any:
-    from frictionless import Package as FPackage
-
-    return FPackage
+    # Raises MissingExtra (not a problem in the report) without the `tools` extra: a plain
+    # descriptor never gets here, so load() of the shipped data or a release works without it.
+    return require("frictionless", "checking a descriptor of this shape against the Frictionless standard").Package
 
 
 def _frictionless_schema() -> Any:
-    from frictionless import Schema as FSchema
-
-    return FSchema
+    return require("frictionless", "checking a Table Schema of this shape against the Frictionless standard").Schema
 
 
 def _check_descriptor(descriptor: dict[str, Any], rel: str) -> Iterator[Problem]:
@@ -269,10 +268,12 @@ def _check_descriptor(descriptor: dict[str, Any], rel: str) -> Iterator[Problem]
         {k: v for k, v in r.items() if k in ("name", "path")} if isinstance(r, dict) else r
         for r in descriptor.get("resources") or []
     ]})
+    # A descriptor of the plain shape standard.py recognises is one frictionless certainly
+    # accepts: importing it (~0.3 s) is skipped then, the problems are the same.
+    certain = certain_package(shell)
+    fpackage = None if certain else _frictionless_package()
     try:
-        # A descriptor of the plain shape standard.py recognises is one frictionless certainly
-        # accepts: importing it (~0.3 s) is skipped then, the problems are the same.
-        errors = [] if certain_package(shell) else _frictionless_package().validate_descriptor(shell).errors
+        errors = [] if fpackage is None else fpackage.validate_descriptor(shell).errors
     except Exception as exc:  # frictionless raises on some malformed shapes
         yield Problem(rel, None, None, "descriptor-error", f"not a valid Data Package: {exc}")
         return
@@ -426,10 +427,17 @@ def parse_schema(raw: Any, rel: str, limits: Limits = DEFAULT_LIMITS) -> tuple[S
             continue
         problems += [bad(why, name) for why in _constraint_problems(constraints, ftype)]
         if isinstance(constraints.get("pattern"), str):
-            try:
+            from .checks.patterns import pattern_error
+
+            try:  # the standard's regex syntax (frictionless reads it with Python's re)...
                 re.compile(constraints["pattern"])
             except (re.error, RecursionError, OverflowError) as exc:
                 problems.append(bad(f"pattern is not a valid regular expression: {exc}", name))
+            else:
+                why = pattern_error(constraints["pattern"])  # ...and one a linear-time engine runs
+                if why:
+                    problems.append(bad(f"pattern cannot be run by the linear-time regex engine (RE2): {why}",
+                                        name))
         if name in {x.name for x in fields}:
             problems.append(bad(f"field name {name!r} is used twice", name))
             continue

@@ -66,7 +66,6 @@ class Table:
     _lines: list[int] | None = field(default_factory=list, repr=False)
     _num_rows: int = field(default=0, repr=False)
     _arrays: dict[str, Any] = field(default_factory=dict, repr=False)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)  # derived arrays, for the Arrow rules
 
     @property
     def lines(self) -> list[int]:
@@ -98,6 +97,15 @@ class Table:
             values = self.columns[name] if name in self.columns else [""] * self.num_rows
             self._arrays[name] = strings(values)
         return self._arrays[name]
+
+    def take(self, name: str, rows: list[int]) -> list[str]:
+        """The values of column `name` in the given rows ('' where the file lacks the column)."""
+        if name in self._arrays:
+            from .arrow_lit import ints
+
+            return self._arrays[name].take(ints(rows)).to_pylist() if rows else []
+        column = self.column(name)
+        return [column[i] for i in rows]
 
     def rows(self) -> list[dict[str, str]]:
         names = list(self.columns)
@@ -413,8 +421,7 @@ def _header_message(header: list[str], expected: list[str]) -> str:
     wanted, present = set(expected), set(header)
     missing = [n for n in expected if n not in present]
     extra = [n for n in header if n not in wanted]
-    counts = Counter(header)
-    dupes = sorted(n for n, c in counts.items() if c > 1)
+    dupes = sorted(n for n, count in Counter(header).items() if count > 1)
     parts = []
     if missing:
         parts.append(f"missing column(s) {_some(missing)}")

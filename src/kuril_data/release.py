@@ -10,6 +10,7 @@ was and nothing new behind.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from . import git, timeline
+from . import describe, git, timeline
 from .dictionary import render as render_dictionary
 from .export import (
     ARTIFACT,
@@ -26,6 +27,7 @@ from .export import (
     build_timestamp,
     checked_or_refuse,
     install,
+    iso_timestamp,
     staging,
     write_exports,
 )
@@ -40,8 +42,12 @@ VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip file can hold
 
 
-def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "dist") -> Path:
+def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "dist", *, record: bool = True) -> Path:
     """Build the release of the package at `path` into `out`; return the release folder.
+
+    With `record`, when `path` is the toolkit's own repository, the zip's SHA-256 and build date
+    are recorded in the registry of published releases (`kuril_data/releases.json`), and a
+    version already recorded there is built with its recorded date unless SOURCE_DATE_EPOCH is set.
 
     Raises `kuril_data.export.Refused` when the package does not validate, its version is not
     usable in a file name, or CHANGELOG.md has no `## [<version>]` entry.
@@ -54,6 +60,10 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
     check_version_against_last_tag(package)
     name = f"{ARTIFACT}-{version}"
     stamp = build_timestamp(package)
+    if record and not os.environ.get("SOURCE_DATE_EPOCH"):
+        from .releases import recorded_epoch
+
+        stamp = recorded_epoch(package.root, version) or stamp  # a recorded version keeps its build date
     out = Path(out)
     with staging(out, name) as tmp:
         folder = tmp / name
@@ -64,10 +74,15 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
         (folder / DICTIONARY).write_text(render_dictionary(package), encoding="utf-8", newline="\n")
         if timeline.available():
             timeline.draw(checked, folder / TIMELINE)
+        describe_release(package, folder, iso_timestamp(stamp))
         write_checksums(folder)
         fix_permissions(folder, stamp)
         write_zip(folder, tmp / f"{name}.zip", stamp)
         install(tmp, out, [name, f"{name}.zip"])
+    if record:
+        from .releases import record_release
+
+        record_release(package.root, version, out / f"{name}.zip", stamp)
     return out / name
 
 
@@ -126,6 +141,26 @@ def copy_package(package: Package, folder: Path) -> None:
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
+
+
+def describe_release(package: Package, folder: Path, created: str) -> None:
+    """The files that tell a stranger what the release is: the enriched datapackage.json, README,
+    CITATION.cff with this version and date, schema.org JSON-LD, and the licences of the package
+    folder (LICENSE, LICENSE-DATA.md, copied when present). All derive from `kuril_data.project`."""
+    def write(rel: str, text: str) -> None:
+        (folder / rel).write_text(text, encoding="utf-8", newline="\n")
+
+    def dump(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+    for rel in describe.LICENSES:
+        source, _ = safe_member(package.root, rel)
+        if source is not None and source.is_file():
+            shutil.copyfile(source, folder / rel)
+    write(DESCRIPTOR, dump(describe.release_descriptor(package, folder, created)))
+    write(describe.CITATION, describe.citation_cff(package, date=describe.iso_date(created)))
+    write(describe.JSONLD, dump(describe.jsonld(package, created, f"{folder.name}.zip")))
+    write(describe.README, describe.release_readme(package, folder, created))
 
 
 def files_of(folder: Path) -> list[str]:

@@ -45,6 +45,7 @@ CODES: dict[str, str] = {
     "required": "a required cell is empty",
     "whitespace": "a cell has white space at its start or end",
     "control-character": "a cell holds a control or invisible character",
+    "combining-run": "a cell has more than 30 combining marks in a row (Unicode's stream-safe limit)",
     "not-nfc": "a cell is not in Unicode NFC form",
     "type-error": "a cell is not of the field's type",
     "enum": "a cell is not one of the allowed values",
@@ -66,6 +67,10 @@ CODES: dict[str, str] = {
     "language-mismatch": "a quotation's language differs from its source's",
     "date-order": "dates contradict each other (ratified before signed, reply before original)",
     "lone-account": "a disagreement has fewer than two accounts",
+    "date-vaguer-than-bounds": "a date is vaguer than bounds structured fields state (part_of, signed document, reply)",
+    "undated-date-citation": "the citation given as evidence of an event's date contains no date expression (warning)",
+    "unreferenced": "an actor, place or document that no other record refers to (warning)",
+    "commentary-with-origin": "a commentary quotation names a document as its origin instead of in about_document_id",
     "source-missing": "a source file is not in the --sources folder",
     "source-checksum": "a source file's SHA-256 differs from the sources table",
     "locator-range": "a locator points outside its source file",
@@ -118,14 +123,45 @@ def _escape_property(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Verbatim:
+    """Whether the verbatim checks ran, and against which source files: stated by every validation."""
+
+    ran: bool
+    folder: str | None
+    checked: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {"ran": self.ran, "folder": self.folder, "checked": list(self.checked), "missing": list(self.missing)}
+
+    def to_text(self) -> str:
+        if not self.ran:
+            if self.folder is None:
+                why = "no source texts given"
+            elif self.missing:
+                why = f"none of the {len(self.missing)} source file(s) is in {self.folder}"
+            else:
+                why = "no readable sources table lists a source file"
+            return (f"verbatim checks NOT run: {why} (pass --sources DIR, set KURIL_DATA_SOURCES, "
+                    "or run `kuril-data sources fetch`); quotations, evidence and names were not compared "
+                    "with their sources")
+        total = len(self.checked) + len(self.missing)
+        count = f"{len(self.checked)} of {total}" if self.missing else str(total)
+        text = f"verbatim checks ran against {count} source file(s) in {self.folder}: {', '.join(self.checked)}"
+        return text + (f"; missing: {', '.join(self.missing)}" if self.missing else "")
+
+
+@dataclass(frozen=True)
 class Report:
     """The outcome of validating one package: every problem, in a stable order."""
 
     problems: tuple[Problem, ...]
+    # What the verbatim checks ran against; set by `validate`, which always states it (None elsewhere).
+    verbatim: Verbatim | None = None
 
     @classmethod
-    def of(cls, problems: Iterable[Problem]) -> Report:
-        return cls(tuple(sorted(set(problems), key=_sort_key)))
+    def of(cls, problems: Iterable[Problem], verbatim: Verbatim | None = None) -> Report:
+        return cls(tuple(sorted(set(problems), key=_sort_key)), verbatim)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -153,6 +189,8 @@ class Report:
         }
         if len(shown) < len(self.problems):
             out["more"] = len(self.problems) - len(shown)
+        if self.verbatim is not None:
+            out["verbatim"] = {**self.verbatim.to_dict(), "statement": self.verbatim.to_text()}
         return out
 
     def to_json(self, limit: int | None = None) -> str:
@@ -163,6 +201,8 @@ class Report:
         lines = [p.to_text() for p in shown]
         if len(shown) < len(self.problems):
             lines.append(_more(len(self.problems) - len(shown)))
+        if self.verbatim is not None:
+            lines.append(self.verbatim.to_text())
         if self.valid:
             lines.append(f"valid ({len(self.warnings)} warning(s))" if self.warnings else "valid")
         else:
@@ -174,6 +214,9 @@ class Report:
         lines = [p.to_github() for p in shown]
         if len(shown) < len(self.problems):
             lines.append(f"::warning title=kuril-data::{_escape_data(_more(len(self.problems) - len(shown)))}")
+        if self.verbatim is not None:
+            level = "notice" if self.verbatim.ran else "warning"
+            lines.append(f"::{level} title=verbatim checks::{_escape_data(self.verbatim.to_text())}")
         return "\n".join(lines)
 
     def render(self, fmt: str, limit: int | None = None) -> str:

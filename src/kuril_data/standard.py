@@ -8,15 +8,17 @@ which is checked here against what frictionless 5.21 checks (its JSON-Schema pro
 Package, Resource, Schema and Field, the string field's profile patch, and the Python checks of
 their `metadata_transform` / `metadata_validate`: v1 name pattern, safe paths, unique names,
 keys naming existing fields, supported constraints). Anything else — an unknown property, a
-field type other than string, an email, a URL, a `created` date, a nested value where a plain
-one is expected — is still handed to frictionless. So the problems reported are exactly those
-frictionless would give: none for an accepted descriptor, frictionless's own otherwise.
+field type other than string, an email, a URL, a `created` not in the plain UTC form a
+release writes, a nested value where a plain one is expected — is still handed to frictionless.
+So the problems reported are exactly those frictionless would give: none for an accepted
+descriptor, frictionless's own otherwise.
 tests/test_standard.py holds this to frictionless on the real descriptors, every broken fixture,
 the hostile cases and random edits, and fails if frictionless's profiles change.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -63,8 +65,10 @@ def certain_package(shell: Any) -> bool:
     for key, value in shell.items():
         if key == "name":
             ok = isinstance(value, str) and _NAME.fullmatch(value) is not None
-        elif key in ("title", "description", "homepage", "version"):
+        elif key in ("title", "description", "homepage", "version", "id"):  # id: not in the profile, any value
             ok = isinstance(value, str)
+        elif key == "created":  # a string frictionless parses as its `datetime` type
+            ok = isinstance(value, str) and _created(value)
         elif key == "keywords":
             ok = _strings(value)
         elif key == "licenses":  # each needs a name or a path
@@ -83,6 +87,21 @@ def certain_package(shell: Any) -> bool:
         if not ok:
             return False
     return "resources" in shell
+
+
+# What release.py writes (export.iso_timestamp): UTC to the second. frictionless's datetime type
+# accepts it whenever it names a real moment, which strptime checks.
+_CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def _created(value: str) -> bool:
+    if not _CREATED.fullmatch(value):
+        return False
+    try:
+        dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return False
+    return True
 
 
 def _resources(value: Any) -> bool:

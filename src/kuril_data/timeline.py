@@ -19,6 +19,7 @@ from typing import Any
 
 from .arrow import EARLIEST, LATEST, to_arrow
 from .atomic import write_atomic
+from .errors import KurilDataError
 from .export import checked_or_refuse
 from .validate import Checked
 
@@ -33,7 +34,7 @@ SVG_HASHSALT = "kuril-data"
 TITLE_CHARS = 70
 
 
-class TimelineError(Exception):
+class TimelineError(KurilDataError):
     """The timeline cannot be drawn here (matplotlib missing, unknown file type): exit 2."""
 
 
@@ -98,7 +99,7 @@ def render(checked: Checked, fmt: str = "svg") -> tuple[bytes, int]:
     assert resource is not None
     kinds = [str(k) for k in resource.schema.field(EVENT_KIND).constraints.get("enum", [])]
     kinds += sorted({e[EVENT_KIND] for e in events} - set(kinds))
-    palette = [*matplotlib.colormaps["tab20"].colors, *matplotlib.colormaps["Dark2"].colors]
+    palette = [*matplotlib.colormaps["tab20"].colors, *matplotlib.colormaps["Dark2"].colors]  # type: ignore[attr-defined]
     colour = {k: palette[i % len(palette)] for i, k in enumerate(kinds)}
 
     known = [d for e in events for d in (_start(e), _end(e)) if d is not None]
@@ -114,7 +115,7 @@ def render(checked: Checked, fmt: str = "svg") -> tuple[bytes, int]:
         labelled: set[str] = set()
         for y, e in enumerate(events):
             start, end = _start(e), _end(e)
-            num = {d: mdates.date2num(d) for d in (start, end, xmin, xmax) if d is not None}
+            num: dict[dt.date | None, Any] = {d: mdates.date2num(d) for d in (start, end, xmin, xmax) if d is not None}
             style = {"color": colour[e[EVENT_KIND]], "solid_capstyle": "butt"}
             form = shape(start, end)
             if form == "point":

@@ -5,17 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
+from .checks import Context, Engine, run
 from .package import Package, read_package
 from .read import DEFAULT_LIMITS, Limits, Table, read_table
 from .report import Problem, Report
-from .rules import RULES, Context
 
-# From this many bytes of data on, tables are read and checked with Arrow (arrow_rules.py); below
-# it the per-row rules are faster, as they need not import pyarrow (~0.4 s).
+# From this many bytes of data on, tables are read with Arrow and the checks' finders narrow the
+# rows to judge (checks/); below it judging every row is faster, as it need not import pyarrow (~0.4 s).
 ARROW_MIN_BYTES = 4_000_000
-Engine = Literal["python", "arrow"]
 
 
 def read_tables(package: Package, limits: Limits = DEFAULT_LIMITS, *, arrow: bool = False
@@ -54,8 +52,9 @@ def check(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[str]
           limits: Limits = DEFAULT_LIMITS, engine: Engine | None = None) -> Checked:
     """Read and validate the package at `path`; see `validate`.
 
-    `engine` picks the per-row rules ("python") or the vectorised ones ("arrow"); both report
-    exactly the same problems. By default Arrow is used from ARROW_MIN_BYTES of data on.
+    `engine` picks how the registry's checks run: every row judged ("python"), or only the rows
+    their vectorised finders keep ("arrow"); the judgements, so the problems, are the same. By
+    default Arrow is used from ARROW_MIN_BYTES of data on.
     """
     package, problems = read_package(path, limits)
     if package is None:
@@ -65,11 +64,7 @@ def check(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[str]
     tables, read_problems = read_tables(package, limits, arrow=engine == "arrow")
     problems += read_problems
     ctx = Context(package, tables, Path(sources) if sources is not None else None)
-    rules = RULES
-    if engine == "arrow":
-        from .arrow_rules import ARROW_RULES as rules
-    for rule in rules:
-        problems.extend(rule(ctx))
+    problems.extend(run(ctx, engine))
     return Checked(package, tables, Report.of(problems))
 
 
@@ -79,6 +74,13 @@ def validate(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[s
 
     With `sources`, a folder holding the source text files, quotations, evidence excerpts and
     names are checked verbatim against them and the files' SHA-256 against the sources table.
+    The report states whether the verbatim checks ran and against which files (`Report.verbatim`).
     Raises PackageError when there is no package at `path` at all.
     """
-    return check(path, sources=sources, limits=limits).report
+    from dataclasses import replace
+
+    from .sources import coverage
+
+    checked = check(path, sources=sources, limits=limits)
+    folder = Path(sources) if sources is not None else None
+    return replace(checked.report, verbatim=coverage(checked.tables.get("sources"), folder))

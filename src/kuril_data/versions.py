@@ -595,9 +595,16 @@ def check_version(spec: Spec = ".", *, sources: Spec | None = None, limits: Limi
 
 def validate_version(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS,
                      repo: Spec | None = None) -> Validated:
-    """Validate any kind of version (see `open_version`); `git:REV` names a revision explicitly."""
+    """Validate any kind of version (see `open_version`); `git:REV` names a revision explicitly.
+    The report states whether the verbatim checks ran and against which files (`Report.verbatim`)."""
+    from dataclasses import replace
+
+    from .sources import coverage
+
     version, checked = check_version(spec, sources=sources, limits=limits, repo=repo)
+    folder = Path(sources) if sources is not None else None
+    report = replace(checked.report, verbatim=coverage(checked.tables.get("sources"), folder))
     package = checked.package
     if package is None:
-        return Validated(version.label, version.kind, None, None, checked.report)
-    return Validated(version.label, version.kind, package.name, package.version, checked.report)
+        return Validated(version.label, version.kind, None, None, report)
+    return Validated(version.label, version.kind, package.name, package.version, report)

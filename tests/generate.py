@@ -1,6 +1,6 @@
 """Generate a synthetic kuril-data package of a chosen size, optionally with injected faults.
 
-    python -m benchmarks.generate DEST --rows 100000 [--faults] [--seed 7]
+    python -m tests.generate DEST --rows 100000 [--faults] [--seed 7]
 
 The package uses the project's real `datapackage.json` and `schemas/` (copied from the
 repository): every table, every key and every domain rule. Sizes count **data rows across all
@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kuril_data import dates
 from kuril_data.package import Package, read_package
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,8 @@ MANIFEST = "manifest.json"
 WEIGHTS: dict[str, int] = {
     "sources": 4, "actors": 82, "actor_names": 360, "actor_roles": 39, "places": 47, "place_names": 222,
     "documents": 33, "document_actors": 75, "document_places": 65, "events": 72, "event_actors": 147,
-    "event_places": 66, "quotations": 258, "citations": 698, "disagreements": 40, "disagreement_accounts": 129,
+    "event_places": 66, "event_documents": 6, "quotations": 258, "citations": 698, "disagreements": 40,
+    "disagreement_accounts": 129,
 }
 MIN_ROWS = 12  # every table gets at least this many rows, so every fault has rows to go into
 LANGS = ("en", "pl", "th")
@@ -133,6 +135,8 @@ NOT_INJECTED: dict[str, str] = {
     "locator-range": "needs --sources (source text files); the benchmark validates without them",
     "not-in-source": "needs --sources (source text files); the benchmark validates without them",
     "not-at-locator": "needs --sources (source text files); the benchmark validates without them",
+    "unreferenced": "gives no verdict while a table is unreadable, and the faulty package has a missing and an "
+                    "empty file; the valid package is checked clean of it",
 }
 
 Row = list[str]
@@ -282,14 +286,21 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
         part_of=_id("place", rng.randrange(i)) if i and rng.random() < 0.3 else "",
         description=_text(rng, "en") if rng.random() < 0.5 else "") for i in range(n["places"])]
 
-    # documents: dates never go backwards, so a reply is never dated before what it replies to
+    # documents: dates never go backwards, so a reply is never dated before what it replies to; a
+    # reply whose vaguer date would reach back before the earliest day of what it answers gets its day
     kinds, docs = _enum(b, "documents", "kind"), []
     for i in range(n["documents"]):
         day = _START + dt.timedelta(days=_SPAN * i // n["documents"])
+        date = _edtf(rng, day) if rng.random() < 0.9 else ""
+        target = rng.randrange(i) if i and rng.random() < 0.2 else None
+        if date and target is not None:
+            mine, theirs = dates.date_range(date), dates.date_range(b.value("documents", docs[target], "date"))
+            if mine and theirs and mine.earliest and theirs.earliest and mine.earliest < theirs.earliest:
+                date = day.isoformat()
         docs.append(make(
             "documents", document_id=_id("document", i), title=f"{rng.choice(_TITLES)}, {day.year}",
-            kind=rng.choice(kinds), date=_edtf(rng, day) if rng.random() < 0.9 else "", summary=_text(rng, "en"),
-            in_reply_to=_id("document", rng.randrange(i)) if i and rng.random() < 0.2 else "",
+            kind=rng.choice(kinds), date=date, summary=_text(rng, "en"),
+            in_reply_to=_id("document", target) if target is not None else "",
             place_id=_id("place", rng.randrange(n["places"])) if rng.random() < 0.3 else "",
             note=_text(rng, "en", 1) if rng.random() < 0.1 else ""))
     b.rows["documents"] = docs
@@ -303,7 +314,8 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
             _edtf(rng, _START + dt.timedelta(days=rng.randrange(_SPAN)))
         events.append(make(
             "events", event_id=_id("event", i), title=rng.choice(TEXT["en"])[:80].rstrip(" ,"), kind=rng.choice(kinds),
-            date=date, summary=_text(rng, "en") if rng.random() < 0.8 else "",
+            date=date, date_basis=rng.choice(_enum(b, "events", "date_basis")),
+            summary=_text(rng, "en") if rng.random() < 0.8 else "",
             document_id=_id("document", doc) if doc is not None else "",
             place_id=_id("place", rng.randrange(n["places"])) if rng.random() < 0.3 else "",
             note=_text(rng, "en", 1) if rng.random() < 0.1 else ""))
@@ -315,9 +327,13 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
         j, k = divmod(i, 3)
         quotes.append(make(
             "quotations", quotation_id=_id("quotation", i), text=_text(rng, LANGS[k]), language=LANGS[k],
-            speaker_id=_id("actor", rng.randrange(n["actors"])) if rng.random() < 0.6 else "",
+            # the first quotations name every actor and document once, so none is left unreferenced
+            speaker_id=_id("actor", i) if i < n["actors"] else
+            _id("actor", rng.randrange(n["actors"])) if rng.random() < 0.6 else "",
+            voice=rng.choice([v for v in _enum(b, "quotations", "voice") if v != "commentary"]),
             date=_edtf(rng, _START + dt.timedelta(days=rng.randrange(_SPAN))) if rng.random() < 0.4 else "",
-            document_id=_id("document", rng.randrange(n["documents"])) if rng.random() < 0.3 else "",
+            document_id=_id("document", i) if i < n["documents"] else
+            _id("document", rng.randrange(n["documents"])) if rng.random() < 0.3 else "",
             event_id=_id("event", rng.randrange(n["events"])) if rng.random() < 0.3 else "",
             source_id=_id("source", 3 * (j % groups) + k), locator=_locator(rng),
             translation_of=_id("quotation", 3 * j) if k else "",
@@ -370,6 +386,8 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
              role=lambda *_, roles=roles: rng.choice(roles), citation_id=lambda x, _: cites[x][0])
         link(f"{owner}_places", (f"{owner}_id", prefix, n[f"{owner}s"]), ("place_id", "place", n["places"]),
              citation_id=lambda x, _: cites[x][0])
+    link("event_documents", ("event_id", "event", n["events"]), ("document_id", "document", n["documents"]),
+         citation_id=lambda x, _: cites[x][0])
     kinds = _enum(b, "disagreements", "kind")
     b.rows["disagreements"] = [make("disagreements", disagreement_id=_id("disagreement", i), kind=rng.choice(kinds),
                                     subject=_text(rng, "en", 1)) for i in range(n["disagreements"])]
@@ -436,6 +454,9 @@ def inject_faults(b: Build) -> None:
     row = pick("places")
     put("places", row, "description", unicodedata.normalize("NFD", "Źródło podaje, że chodzi o Łódź."))
     expect("not-nfc", "places", row)
+    row = pick("places")
+    put("places", row, "description", "Kuril" + "\u0301\u0323" * 20)
+    expect("combining-run", "places", row)
     row = pick("events")
     put("events", row, "kind", "summit")
     expect("enum", "events", row)
@@ -516,6 +537,18 @@ def inject_faults(b: Build) -> None:
     put("events", row, "kind", "ratification")
     put("events", row, "date", str(int(doc_dates[get("events", row, "document_id")][:4]) - 1))
     expect("date-order", "events", row)
+    row = pick("events", lambda r: len(doc_dates.get(get("events", r, "document_id"), "")) == 10)
+    put("events", row, "kind", "signing")  # a signing dated by the year of a document dated to the day
+    put("events", row, "date", doc_dates[get("events", row, "document_id")][:4])
+    expect("date-vaguer-than-bounds", "events", row)
+    row = pick("events")
+    eid = get("events", row, "event_id")
+    cited = next(c for c in b.rows["citations"] if get("citations", c, "event_id") == eid)
+    put("events", row, "date_citation_id", get("citations", cited, "citation_id"))  # its text names no date
+    expect("undated-date-citation", "events", row, severity="warning")
+    row = pick("quotations", lambda r: bool(get("quotations", r, "document_id")))
+    put("quotations", row, "voice", "commentary")
+    expect("commentary-with-origin", "quotations", row)
     accounts = b.rows["disagreement_accounts"]
     busy = {r[0] for r in accounts if id(r) in b.used}  # keep the rows other faults are in
     disagreement = pick("disagreements", lambda r: r[0] not in busy)

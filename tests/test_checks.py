@@ -1,0 +1,95 @@
+"""The check registry: each rule defined once, and its finder (which narrows the rows the judgement
+reads on large packages) never leaves out a row the judgement reports.
+
+Both engines run the same judgements, so their reports can differ only if a finder misses a row;
+these tests hold every finder to that on generated faulty packages and random edits. (The two
+engines' reports are also compared end to end in test_arrow_rules.py.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kuril_data.checks import REGISTRY, Check, View
+from kuril_data.checks.base import Context
+from kuril_data.package import read_package
+from kuril_data.report import CODES
+from kuril_data.validate import read_tables
+
+from .conftest import FIXTURE_SOURCES, INVALID, build_package
+from .generate import generate
+
+FIXTURE_CASES = sorted(p for p in INVALID.iterdir() if p.is_dir())
+
+
+def _missed(pkg: Path, sources: Path | None = None) -> list[str]:
+    """Every reported row of every check that its finder did not name, as 'check: file:line'."""
+    package, _ = read_package(pkg)
+    if package is None:
+        return []  # no package, no checks run (the descriptor's problems are reported instead)
+    tables, _ = read_tables(package, arrow=True)
+    ctx = Context(package, tables, sources)
+    for table in tables.values():
+        for name in table.resource.schema.names:
+            table.array(name)
+    missed = []
+    for check in REGISTRY:
+        units = list(check.units(ctx))
+        found = check.find_all(ctx, units)
+        for unit, rows in zip(units, found, strict=True):
+            reported = {p.line for p in check.judge(ctx, unit, View(unit.table, None))}
+            if rows is None:
+                continue  # no finder: every row is judged
+            named = {unit.table.line(i) for i in rows}
+            missed += [f"{check.name}: {unit.table.file}:{line}" for line in sorted(reported - named, key=str)]
+    return missed
+
+
+@pytest.mark.parametrize("case", FIXTURE_CASES, ids=[c.name for c in FIXTURE_CASES])
+def test_finders_miss_no_row_of_a_broken_fixture(case: Path, tmp_path: Path) -> None:
+    """On each broken fixture, each finder names every row its check reports."""
+    assert _missed(build_package(tmp_path, case), FIXTURE_SOURCES) == []
+
+
+@pytest.mark.parametrize("seed", [3, 7, 11])
+def test_finders_miss_no_injected_fault(tmp_path: Path, seed: int) -> None:
+    """On generated packages with a fault of every code, each finder names every row its check reports."""
+    generate(tmp_path / "pkg", 2_000, faults=True, seed=seed)
+    assert _missed(tmp_path / "pkg") == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(0, 10_000), insert=st.sampled_from(
+    [b'"', b",", b"\n", b" ", b"\x00", b"\xcc\x81", b"=", b"-", "\u200b".encode(),
+     b"x", b"\n\n", b'""', b"/", b"?", b"1956-13", b"-02-30"]), delete=st.integers(0, 5), name=st.sampled_from(
+    ["events.csv", "citations.csv", "actors.csv", "quotations.csv", "documents.csv", "places.csv"]))
+def test_finders_miss_no_row_after_random_edits(tmp_path_factory: pytest.TempPathFactory, cut: int,
+                                                insert: bytes, delete: int, name: str) -> None:
+    """Random small edits of a valid data file: each finder still names every row its check reports."""
+    pkg = build_package(tmp_path_factory.mktemp("pkg"))
+    path = pkg / "data" / name
+    data = path.read_bytes()
+    at = cut % (len(data) + 1)
+    path.write_bytes(data[:at] + insert + data[at + delete:])
+    assert _missed(pkg, FIXTURE_SOURCES) == []
+
+
+def test_every_message_is_declared_once_with_a_known_code() -> None:
+    """Each check declares its messages; every code is a documented one, and no template is written twice."""
+    templates = [(m.code, m.template) for check in REGISTRY for m in check.messages]
+    assert len(templates) == len(set(templates))
+    assert all(check.messages for check in REGISTRY)
+    assert {m.code for check in REGISTRY for m in check.messages} <= set(CODES)
+
+
+def test_a_check_needs_no_finder() -> None:
+    """A check without a finder is judged on every row by both engines."""
+    class Nothing(Check):
+        pass
+
+    assert Nothing().find is None
+    assert Nothing().find_all(None, [1, 2]) == [None, None]  # type: ignore[arg-type]

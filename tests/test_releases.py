@@ -1,0 +1,253 @@
+"""Pinned downloads of published releases: a real release built from this repository, served over HTTP
+on 127.0.0.1, fetched, verified against the registry, cached and reused offline; and the registry itself."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas.testing as pdt
+import pytest
+from click.testing import CliRunner
+
+import kuril_data
+from kuril_data import releases
+from kuril_data.cli import cli
+from kuril_data.release import build_release
+from kuril_data.releases import ReleaseError, fetch_release, record_release, registry
+
+from .conftest import ROOT, closed_port_url, serve
+from .test_release import releasable
+
+VERSION = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["version"]
+ZIP = f"kuril-data-{VERSION}.zip"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release zip of this repository, built with the build date its registry entry records
+    (or SOURCE_DATE_EPOCH=1700000000 when there is no entry yet, so the other tests still run)."""
+    entry = registry().get(VERSION, {})
+    out = tmp_path_factory.mktemp("dist")
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(entry.get("source_date_epoch", 1700000000))
+    try:
+        build_release(ROOT, out, record=False)
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+    return out / ZIP
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KURIL_DATA_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def mirror(tmp_path: Path, zip_bytes: bytes, version: str = VERSION) -> Path:
+    """A folder laid out like a GitHub Release's download URL: v{X}/kuril-data-{X}.zip."""
+    folder = tmp_path / "mirror"
+    (folder / f"v{version}").mkdir(parents=True)
+    (folder / f"v{version}" / f"kuril-data-{version}.zip").write_bytes(zip_bytes)
+    return folder
+
+
+def pin(monkeypatch: pytest.MonkeyPatch, zip_bytes: bytes, version: str = VERSION) -> None:
+    """Make the registry pin `version` to the SHA-256 of `zip_bytes`."""
+    digest = hashlib.sha256(zip_bytes).hexdigest()
+    monkeypatch.setattr(releases, "registry", lambda: {version: {"sha256": digest}})
+
+
+@pytest.fixture
+def served(built: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The real release on a local mirror, pinned in the registry; yields the mirror's URL."""
+    data = built.read_bytes()
+    pin(monkeypatch, data)
+    with serve(mirror(tmp_path, data)) as url:
+        monkeypatch.setenv("KURIL_DATA_RELEASES_URL", url)
+        yield url
+
+
+def test_registry_entry_of_this_version_matches_what_release_builds(built: Path) -> None:
+    """The shipped registry's SHA-256 for the current version is the zip `kuril-data release` builds
+    with the recorded build date; rerun `kuril-data release` (and commit the registry) when this fails."""
+    entry = registry().get(VERSION)
+    assert entry is not None, f"src/kuril_data/releases.json has no entry for {VERSION}: run `kuril-data release`"
+    assert entry["sha256"] == sha256(built), (
+        f"src/kuril_data/releases.json records {entry['sha256']} for {VERSION}, but the release built with "
+        f"SOURCE_DATE_EPOCH={entry['source_date_epoch']} is {sha256(built)}: run `kuril-data release`")
+
+
+def test_load_version_equals_the_bundled_frames_and_works_offline(served: str, cache: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """load(version=) gives exactly the bundled data; once cached, it works with no server at all."""
+    bundled = kuril_data.load()
+    fetched = kuril_data.load(version=VERSION)
+    assert list(fetched) == list(bundled)
+    for name, frame in bundled.items():
+        pdt.assert_frame_equal(fetched[name], frame)
+    assert (cache / "releases" / VERSION / ZIP).is_file()
+    assert (cache / "releases" / VERSION / f"kuril-data-{VERSION}" / "datapackage.json").is_file()
+    monkeypatch.setenv("KURIL_DATA_RELEASES_URL", closed_port_url())  # the server is gone
+    pdt.assert_frame_equal(kuril_data.load("events", version=VERSION), bundled["events"])
+    result = CliRunner().invoke(cli, ["fetch", VERSION])
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_fetch_out_copies_the_verified_release(served: str, built: Path, tmp_path: Path) -> None:
+    """`fetch VERSION --out DIR` leaves the zip and its unpacked folder in DIR, every file as SHA256SUMS says."""
+    result = CliRunner().invoke(cli, ["fetch", VERSION, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "out" / f"kuril-data-{VERSION}"
+    assert result.output.splitlines() == [f"kuril-data {VERSION} (sha256 {sha256(built)}) verified", f"{folder}/",
+                                          str(tmp_path / "out" / ZIP)]
+    assert (tmp_path / "out" / ZIP).read_bytes() == built.read_bytes()
+    for line in (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+        digest, rel = line.split("  ", 1)
+        assert sha256(folder / rel) == digest, rel
+
+
+def test_tampered_zip_is_refused_and_nothing_cached(built: Path, tmp_path: Path, cache: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zip one byte different from the registered one: exit 2, checksum mismatch, the cache stays empty."""
+    pin(monkeypatch, built.read_bytes())
+    data = bytearray(built.read_bytes())
+    data[len(data) // 2] ^= 1
+    with serve(mirror(tmp_path, bytes(data))) as url:
+        monkeypatch.setenv("KURIL_DATA_RELEASES_URL", url)
+        result = CliRunner().invoke(cli, ["fetch", VERSION])
+        with pytest.raises(ReleaseError, match="checksum mismatch"):
+            kuril_data.load(version=VERSION)
+    assert result.exit_code == 2
+    assert result.output == (f"Error: release {VERSION}: {url}/v{VERSION}/{ZIP}: checksum mismatch, the file's "
+                             f"SHA-256 is not the pinned {sha256(built)}; refusing it (nothing was kept)\n")
+    assert not any(cache.rglob("*"))
+
+
+def test_unknown_version(cache: Path) -> None:
+    """A version the registry does not know: exit 2, naming the known ones; no network, nothing cached."""
+    result = CliRunner().invoke(cli, ["fetch", "9.9.9"])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: unknown version '9.9.9': this kuril-data knows the published versions: ")
+    with pytest.raises(ReleaseError, match="unknown version"):
+        kuril_data.load(version="9.9.9")
+    assert not any(cache.rglob("*"))
+
+
+def test_network_failure(built: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No server at the releases URL: exit 2, one line, nothing cached."""
+    pin(monkeypatch, built.read_bytes())
+    monkeypatch.setenv("KURIL_DATA_RELEASES_URL", closed_port_url())
+    result = CliRunner().invoke(cli, ["fetch", VERSION])
+    assert result.exit_code == 2
+    assert "download failed (ConnectionError: network or server unreachable)" in result.output
+    assert not any(cache.rglob("*"))
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (b"PK\x03\x04 this is not really a zip", "corrupt zip"),
+    (_zip({"../evil.txt": b"x"}), "refusing the archive: member '../evil.txt' leaves the archive folder"),
+    (_zip({"elsewhere/datapackage.json": b"{}"}), "is outside the folder kuril-data-"),
+    (_zip({f"kuril-data-{VERSION}/README.md": b"hi"}), "not a kuril-data release"),
+], ids=["corrupt", "traversal", "wrong-folder", "no-descriptor"])
+def test_corrupt_or_unsafe_zip_with_a_matching_checksum(data: bytes, reason: str, tmp_path: Path, cache: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even a zip the registry pins is unpacked only when it is a safe, readable release: else exit 2, no cache."""
+    pin(monkeypatch, data)
+    with serve(mirror(tmp_path, data)) as url:
+        monkeypatch.setenv("KURIL_DATA_RELEASES_URL", url)
+        result = CliRunner().invoke(cli, ["fetch", VERSION])
+    assert result.exit_code == 2
+    assert reason in result.output
+    assert not any(cache.rglob("*"))
+
+
+def test_release_records_its_zip_in_the_repositorys_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`release` of a repository with src/kuril_data/releases.json records the zip's SHA-256 and build date;
+    a package without it (no toolkit repository) records nothing."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    pkg = releasable(tmp_path / "pkg")
+    build_release(pkg, tmp_path / "plain")
+    reg = pkg / "src" / "kuril_data" / "releases.json"
+    assert not reg.exists()
+    reg.parent.mkdir(parents=True)
+    reg.write_text('{"releases": {"0.0.9": {"sha256": "' + "0" * 64 + '", "source_date_epoch": 1}}}\n')
+    result = CliRunner().invoke(cli, ["release", str(pkg), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 0, result.output
+    recorded = registry(reg)
+    assert recorded["0.1.0"] == {"sha256": sha256(tmp_path / "dist" / "kuril-data-0.1.0.zip"),
+                                 "source_date_epoch": 1700000000, "created": "2023-11-14T22:13:20Z"}
+    assert recorded["0.0.9"]["source_date_epoch"] == 1  # earlier versions stay
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")  # a recorded version is rebuilt with its recorded date
+    build_release(pkg, tmp_path / "again")
+    assert (tmp_path / "again" / "kuril-data-0.1.0.zip").read_bytes() == \
+        (tmp_path / "dist" / "kuril-data-0.1.0.zip").read_bytes()
+    assert record_release(tmp_path / "plain", "0.1.0", tmp_path / "dist" / "kuril-data-0.1.0.zip", 1) is None
+
+
+class _Metadata:
+    def __init__(self, urls: list[str]) -> None:
+        self.urls = urls
+
+    def get_all(self, name: str) -> list[str] | None:
+        return self.urls if name == "Project-URL" else None
+
+
+@pytest.mark.parametrize(("urls", "expected"), [
+    (["Homepage, https://example.org/kd", "Releases, https://example.org/o/kd/releases"],
+     "https://example.org/o/kd/releases/download"),
+    (["Release downloads, https://mirror.example.org/kd/"], "https://mirror.example.org/kd"),
+])
+def test_releases_url_from_package_metadata(urls: list[str], expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The base URL is the package's 'Releases' Project-URL (a GitHub releases page gains /download);
+    KURIL_DATA_RELEASES_URL overrides it."""
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "metadata", lambda name: _Metadata(urls))
+    assert releases.releases_url() == expected
+    monkeypatch.setenv("KURIL_DATA_RELEASES_URL", "http://127.0.0.1:1/m")
+    assert releases.releases_url() == "http://127.0.0.1:1/m"
+
+
+def test_no_releases_url_is_a_clear_error(built: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Package metadata without a Releases URL and no KURIL_DATA_RELEASES_URL: exit 2 saying what to set."""
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "metadata", lambda name: _Metadata(["Homepage, https://example.org"]))
+    pin(monkeypatch, built.read_bytes())
+    result = CliRunner().invoke(cli, ["fetch", VERSION])
+    assert result.exit_code == 2
+    assert "no releases URL" in result.output and "KURIL_DATA_RELEASES_URL" in result.output
+    assert not any(cache.rglob("*"))
+
+
+def test_stale_cache_is_downloaded_again(served: str, cache: Path) -> None:
+    """A cached zip edited after download no longer verifies, so it is replaced by a fresh verified copy."""
+    first = fetch_release(VERSION)
+    first.zip.write_bytes(b"edited")
+    shutil.rmtree(first.folder)
+    again = fetch_release(VERSION)
+    assert sha256(again.zip) == again.sha256
+    assert (again.folder / "datapackage.json").is_file()
+
