@@ -206,7 +206,7 @@ def bad_rows_github(tmp: Path, scale: int) -> list[str]:
     """validate --format github of 100 k (1 M) rows that each break several rules."""
     pkg = _package(tmp)
     with (pkg / "data" / "places.csv").open("a", encoding="utf-8") as f:
-        f.writelines(f"BAD {i},\x1b[31m ,nowhere,missing-{i},\n" for i in range(100_000 * scale))
+        f.writelines(f"BAD {i},\x1b[31m ,nowhere,missing-{i},,\n" for i in range(100_000 * scale))
     return [KURIL, "validate", str(pkg), "--format", "github"]
 
 
