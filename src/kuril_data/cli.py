@@ -79,7 +79,7 @@ def cli() -> None:
                    "Default: $KURIL_DATA_SOURCES, else the cache filled by `kuril-data sources fetch`.")
 @format_option
 @click.option("--max-problems", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Show at most this many problems and count the rest; 0 shows all.")
+              help="Stop checking once this many problems are found, show them and say more exist; 0: all.")
 @limits_options
 def validate(path: Path, sources: Path | None, fmt: str, max_problems: int, limits: Limits) -> None:
     """Check the package at PATH: a folder (default: this one), its datapackage.json, a release
@@ -99,7 +99,7 @@ def validate(path: Path, sources: Path | None, fmt: str, max_problems: int, limi
         raise click.UsageError(f"--sources: {sources} is not a folder")
     if sources is None:
         sources = default_sources_folder()
-    result = validate_version(path, sources=sources, limits=limits)
+    result = validate_version(path, sources=sources, limits=limits, max_problems=max_problems or None)
     out = result.render(fmt, max_problems or None)
     if out:
         click.echo(out)

@@ -130,11 +130,19 @@ class Verbatim:
     folder: str | None
     checked: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+    # Checking stopped at --max-problems, perhaps before the verbatim checks: `ran` is then False.
+    stopped: bool = False
 
     def to_dict(self) -> dict[str, object]:
-        return {"ran": self.ran, "folder": self.folder, "checked": list(self.checked), "missing": list(self.missing)}
+        out: dict[str, object] = {"ran": self.ran, "folder": self.folder, "checked": list(self.checked),
+                                  "missing": list(self.missing)}
+        return {**out, "stopped": True} if self.stopped else out
 
     def to_text(self) -> str:
+        if self.stopped:
+            return (f"verbatim checks NOT (all) run: checking stopped at --max-problems before every check ran "
+                    f"(source texts in {self.folder}); quotations, evidence and names may not have been compared "
+                    "with their sources")
         if not self.ran:
             if self.folder is None:
                 why = "no source texts given"
@@ -158,10 +166,13 @@ class Report:
     problems: tuple[Problem, ...]
     # What the verbatim checks ran against; set by `validate`, which always states it (None elsewhere).
     verbatim: Verbatim | None = None
+    # False when validation stopped at --max-problems: the counts are then lower bounds ("at least");
+    # the verdict (`valid`) is exact either way.
+    complete: bool = True
 
     @classmethod
-    def of(cls, problems: Iterable[Problem], verbatim: Verbatim | None = None) -> Report:
-        return cls(tuple(sorted(set(problems), key=_sort_key)), verbatim)
+    def of(cls, problems: Iterable[Problem], verbatim: Verbatim | None = None, *, complete: bool = True) -> Report:
+        return cls(tuple(sorted(set(problems), key=_sort_key)), verbatim, complete)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -189,6 +200,9 @@ class Report:
         }
         if len(shown) < len(self.problems):
             out["more"] = len(self.problems) - len(shown)
+        if not self.complete:
+            out["complete"] = False  # stopped at the cap: "more" and "stats" are lower bounds
+            out["more"] = max(len(self.problems) - len(shown), 1)
         if self.verbatim is not None:
             out["verbatim"] = {**self.verbatim.to_dict(), "statement": self.verbatim.to_text()}
         return out
@@ -199,21 +213,22 @@ class Report:
     def to_text(self, limit: int | None = None) -> str:
         shown = self.problems if limit is None else self.problems[:limit]
         lines = [p.to_text() for p in shown]
-        if len(shown) < len(self.problems):
-            lines.append(_more(len(self.problems) - len(shown)))
+        if len(shown) < len(self.problems) or not self.complete:
+            lines.append(self._more(len(self.problems) - len(shown)))
         if self.verbatim is not None:
             lines.append(self.verbatim.to_text())
+        least = "" if self.complete else "at least "
         if self.valid:
-            lines.append(f"valid ({len(self.warnings)} warning(s))" if self.warnings else "valid")
+            lines.append(f"valid ({least}{len(self.warnings)} warning(s))" if self.warnings else "valid")
         else:
-            lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)")
+            lines.append(f"{least}{len(self.errors)} error(s), {least}{len(self.warnings)} warning(s)")
         return "\n".join(lines)
 
     def to_github(self, limit: int | None = None) -> str:
         shown = self.problems if limit is None else self.problems[:limit]
         lines = [p.to_github() for p in shown]
-        if len(shown) < len(self.problems):
-            lines.append(f"::warning title=kuril-data::{_escape_data(_more(len(self.problems) - len(shown)))}")
+        if len(shown) < len(self.problems) or not self.complete:
+            lines.append(f"::warning title=kuril-data::{_escape_data(self._more(len(self.problems) - len(shown)))}")
         if self.verbatim is not None:
             level = "notice" if self.verbatim.ran else "warning"
             lines.append(f"::{level} title=verbatim checks::{_escape_data(self.verbatim.to_text())}")
@@ -222,9 +237,12 @@ class Report:
     def render(self, fmt: str, limit: int | None = None) -> str:
         return {"text": self.to_text, "json": self.to_json, "github": self.to_github}[fmt](limit)
 
-
-def _more(n: int) -> str:
-    return f"… and {n} more problem(s) not shown (raise --max-problems, or 0 for all)"
+    def _more(self, n: int) -> str:
+        """The line that counts the problems not shown: exactly, or as a lower bound when checking stopped."""
+        if self.complete:
+            return f"… and {n} more problem(s) not shown (raise --max-problems, or 0 for all)"
+        return (f"… and at least {max(n, 1)} more problem(s) not shown: checking stopped at --max-problems "
+                "(raise it, or 0 for all)")
 
 
 def _sort_key(p: Problem) -> tuple[str, int, str, str, str]:

@@ -584,26 +584,30 @@ class Validated:
 
 
 def check_version(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS,
-                  repo: Spec | None = None) -> tuple[Version, Checked]:
+                  repo: Spec | None = None, max_problems: int | None = None) -> tuple[Version, Checked]:
     """Open any version and validate it. The folder of a temporary version is gone on return; the
     tables read (in memory) stay usable."""
     from .validate import check
 
     with open_version(spec, repo=repo, limits=limits) as version:
-        return version, check(version.root, sources=sources, limits=limits)
+        return version, check(version.root, sources=sources, limits=limits, max_problems=max_problems)
 
 
 def validate_version(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS,
-                     repo: Spec | None = None) -> Validated:
+                     repo: Spec | None = None, max_problems: int | None = None) -> Validated:
     """Validate any kind of version (see `open_version`); `git:REV` names a revision explicitly.
-    The report states whether the verbatim checks ran and against which files (`Report.verbatim`)."""
+    The report states whether the verbatim checks ran and against which files (`Report.verbatim`);
+    with `max_problems` the checks stop once that many problems are held (`validate.check`)."""
     from dataclasses import replace
 
     from .sources import coverage
 
-    version, checked = check_version(spec, sources=sources, limits=limits, repo=repo)
+    version, checked = check_version(spec, sources=sources, limits=limits, repo=repo, max_problems=max_problems)
     folder = Path(sources) if sources is not None else None
-    report = replace(checked.report, verbatim=coverage(checked.tables.get("sources"), folder))
+    verbatim = coverage(checked.tables.get("sources"), folder)
+    if verbatim.ran and not checked.report.complete:  # the checks stopped at the cap, maybe before these
+        verbatim = replace(verbatim, ran=False, stopped=True)
+    report = replace(checked.report, verbatim=verbatim)
     package = checked.package
     if package is None:
         return Validated(version.label, version.kind, None, None, report)
