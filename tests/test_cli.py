@@ -24,10 +24,11 @@ def _broken(tmp_path: Path, case: str) -> Path:
 
 
 def test_validate_clean_exits_zero(valid_package: Path) -> None:
-    """A clean package prints 'valid' and exits 0."""
+    """A clean package prints which package it checked, then 'valid', and exits 0."""
     result = CliRunner().invoke(cli, ["validate", str(valid_package), "--sources", str(FIXTURE_SOURCES)])
     assert result.exit_code == 0
-    assert result.output == (f"verbatim checks ran against 2 source file(s) in {FIXTURE_SOURCES}: "
+    assert result.output == (f"checked kuril-data 0.1.0 from {valid_package} (folder)\n"
+                             f"verbatim checks ran against 2 source file(s) in {FIXTURE_SOURCES}: "
                              "article-en.txt, article-pl.txt\nvalid\n")
 
 
@@ -36,18 +37,21 @@ def test_validate_text_names_file_line_field_and_reason(tmp_path: Path) -> None:
     pkg = _broken(tmp_path, "edtf")
     result = CliRunner().invoke(cli, ["validate", str(pkg)])
     assert result.exit_code == 1
-    assert result.output.splitlines()[0] == (
+    assert result.output.splitlines()[0] == f"checked kuril-data 0.1.0 from {pkg} (folder)"
+    assert result.output.splitlines()[1] == (
         'data/events.csv:3: date: "1956-02-30" is not a valid EDTF date '
         "(use e.g. 1956, 1956-10, 1956-10-19, 1955-06-03/1955-09, 1956-08?) [edtf]")
     assert result.output.splitlines()[-1] == "1 error(s), 0 warning(s)"
 
 
 def test_validate_json_equals_library_report(tmp_path: Path) -> None:
-    """--format json prints exactly Report.to_dict() of the library call."""
+    """--format json prints Report.to_dict() of the library call, with the package checked."""
     pkg = _broken(tmp_path, "foreign-key")
     result = CliRunner().invoke(cli, ["validate", str(pkg), "--format", "json"])
     assert result.exit_code == 1
-    assert json.loads(result.output) == validate(pkg).to_dict()
+    assert json.loads(result.output) == {
+        "package": {"name": "kuril-data", "version": "0.1.0", "source": str(pkg), "kind": "folder"},
+        **validate(pkg).to_dict()}
 
 
 ANNOTATION = re.compile(r"^::(error|warning) file=[^,]+(,line=\d+)?,title=[^:,]+::.+$")
@@ -74,7 +78,10 @@ def test_missing_package_exits_two(tmp_path: Path) -> None:
     """No package at PATH is 'could not run': exit 2 with a one-line error."""
     result = CliRunner().invoke(cli, ["validate", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
-    assert result.output.strip() == f"Error: no datapackage.json at {tmp_path / 'nowhere'}"
+    assert result.output.strip() == f"Error: no such file or folder: {tmp_path / 'nowhere'}"
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "empty")])
+    assert (result.exit_code, result.output.strip()) == (2, f"Error: no datapackage.json at {tmp_path / 'empty'}")
 
 
 def test_missing_sources_folder_exits_two(valid_package: Path) -> None:
@@ -97,7 +104,7 @@ def test_real_process_never_prints_a_traceback(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
-    assert proc.stdout.startswith("datapackage.json:2: invalid JSON")
+    assert proc.stdout.splitlines()[1].startswith("datapackage.json:2: invalid JSON")
 
 
 def test_every_command_is_documented() -> None:
@@ -143,7 +150,7 @@ def test_real_process_exits_with_each_error_code(valid_package: Path, tmp_path: 
                               check=False)
 
     missing = run("validate", str(tmp_path / "nowhere"))
-    assert (missing.returncode, missing.stderr.strip()) == (2, f"Error: no datapackage.json at {tmp_path / 'nowhere'}")
+    assert (missing.returncode, missing.stderr.strip()) == (2, f"Error: no such file or folder: {tmp_path / 'nowhere'}")
     (valid_package / "data" / "events.csv").write_text("event_id\n", encoding="utf-8")
     refused = run("export", str(valid_package), "--out", str(tmp_path / "out"))
     assert refused.returncode == 1

@@ -500,7 +500,7 @@ def test_cli_unreadable_input_exits_2(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(cli, ["diff", str(tmp_path / "empty"), str(pkg)])
     assert result.exit_code == 2
-    assert result.output == f"Error: {tmp_path / 'empty'}: no datapackage.json at {tmp_path / 'empty'}\n"
+    assert result.output == f"Error: no datapackage.json at {tmp_path / 'empty'}\n"
 
 
 # --- version bump check ------------------------------------------------------------------------
@@ -559,6 +559,7 @@ def test_workflow_runs_only_real_commands() -> None:
     assert used <= set(cli.commands), used - set(cli.commands)
     assert ".venv/bin/python -m pytest" in text
     assert "fetch-depth: 0" in text
+    assert 'diff "git:origin/$BASE_REF" git:HEAD' in text  # revisions named explicitly: no folder can stand in
 
 
 def test_workflow_diff_step_works_on_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -566,7 +567,7 @@ def test_workflow_diff_step_works_on_this_repository(monkeypatch: pytest.MonkeyP
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     monkeypatch.chdir(ROOT)
-    result = CliRunner().invoke(cli, ["diff", "HEAD", str(ROOT), "--format", "markdown"])
+    result = CliRunner().invoke(cli, ["diff", "git:HEAD", str(ROOT), "--format", "markdown"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("## kuril-data diff: ")
 

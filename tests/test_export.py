@@ -500,3 +500,40 @@ def test_cli_export_bad_source_date_epoch_exit_2(tmp_path: Path, monkeypatch: py
     assert result.exit_code == 2
     assert "SOURCE_DATE_EPOCH must be a whole number" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "-1"])
+def test_cli_out_of_range_source_date_epoch_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   value: str) -> None:
+    """A SOURCE_DATE_EPOCH past 9999-12-31 or before 1970 is a clear exit 2, not an internal error."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    build_package(pkg)
+    result = CliRunner().invoke(cli, ["export", "--out", str(tmp_path / "out"), str(pkg)])
+    assert result.exit_code == 2
+    assert f"SOURCE_DATE_EPOCH must be from 0 to 253402300799 (9999-12-31), not '{value}'" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_disk_full_while_writing_sqlite_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's 'database or disk is full' is exit 2 with the reason, and nothing is left behind."""
+    import sqlite3
+
+    from kuril_data import export as export_module
+
+    real_connect = sqlite3.connect
+
+    def small_disk(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db = real_connect(*args, **kwargs)
+        db.execute("PRAGMA max_page_count = 8")  # SQLITE_FULL after 8 pages, as on a full disk
+        return db
+
+    monkeypatch.setattr(export_module.sqlite3, "connect", small_disk)
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    build_package(pkg)
+    result = CliRunner().invoke(cli, ["export", "--format", "sqlite", "--out", str(tmp_path / "out"), str(pkg)])
+    assert result.exit_code == 2, result.output
+    assert "cannot write kuril-data.sqlite: database or disk is full" in result.output
+    assert not (tmp_path / "out").exists()

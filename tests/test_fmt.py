@@ -97,6 +97,9 @@ def test_refuses_lossy_rewrites(valid_package: Path) -> None:
 CELL = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
 
 
+CELL = st.one_of(CELL, st.sampled_from(["a\rb", "\r", "x\r\ny", "\r\r\n", '"\r"']))
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(CELL, CELL, CELL, CELL), min_size=1, max_size=8, unique_by=lambda r: r[0]))
 def test_fmt_is_lossless_and_idempotent(tmp_path_factory, rows) -> None:
@@ -107,7 +110,7 @@ def test_fmt_is_lossless_and_idempotent(tmp_path_factory, rows) -> None:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     w.writerow(["disagreement_id", "kind", "subject"])
-    keep = [r for r in rows if r[0] and "\r" not in "".join(r)]
+    keep = [r for r in rows if r[0]]  # bare CRs included: quoted, they must survive
     w.writerows([r[0], r[1], r[2] + r[3]] for r in keep)
     disagreements.write_bytes(buf.getvalue().encode("utf-8"))
     result = format_package(pkg)
@@ -120,3 +123,47 @@ def test_fmt_is_lossless_and_idempotent(tmp_path_factory, rows) -> None:
     expected = sorted([("disagreement_id", "kind", "subject")] + [
         tuple(unicodedata.normalize("NFC", v) for v in (r[0], r[1], r[2] + r[3])) for r in keep])
     assert back == expected
+
+
+def test_bare_cr_in_a_quoted_cell_stays_one_row(valid_package: Path) -> None:
+    """A quoted cell holding a bare CR is written quoted (one row), and a second fmt changes nothing."""
+    places = valid_package / "data" / "places.csv"
+    crlf = CANONICAL_PLACES.replace("\n", "\r\n").replace("Moscow,city", '"Signing\rof",city')
+    places.write_bytes(crlf.encode("utf-8"))
+    result = format_package(valid_package)
+    assert not result.refused and [f.file for f in result.changed] == ["data/places.csv"]
+    rows = list(csv.reader(io.StringIO(places.read_bytes().decode("utf-8"), newline="")))
+    assert ["moscow", "Signing\rof", "city", "", "", ""] in rows and len(rows) == 4
+    assert b'"Signing\rof"' in places.read_bytes()
+    assert format_package(valid_package).changed == []
+
+
+def test_fmt_proves_its_output_before_replacing(valid_package: Path, monkeypatch) -> None:
+    """When the written bytes would not read back as the same values, the file is refused and untouched."""
+    from kuril_data import fmt
+
+    places = valid_package / "data" / "places.csv"
+    messy = _messy_places()
+    places.write_bytes(messy)
+    monkeypatch.setattr(fmt, "_NEEDS_QUOTES", __import__("re").compile(r"[\"\n]"))  # forgets the comma
+    result = format_package(valid_package)
+    refused = {f.file: f for f in result.refused}
+    assert "fmt could not write this file without changing" in refused["data/places.csv"].problems[0].message
+    assert places.read_bytes() == messy
+    assert not result.changed
+
+
+def test_stale_temp_files_are_removed_on_the_next_write(valid_package: Path) -> None:
+    """A .<file>.<pid>.<x>.tmp left by a killed fmt is removed by the next fmt; a live process's is kept."""
+    import os
+
+    data = valid_package / "data"
+    stale = data / ".places.csv.999999999.abc.tmp"
+    live = data / f".places.csv.{os.getppid()}.abc.tmp"
+    stale.write_text("half", encoding="utf-8")
+    live.write_text("busy", encoding="utf-8")
+    places = data / "places.csv"
+    places.write_bytes(_messy_places())
+    format_package(valid_package)
+    assert not stale.exists() and live.exists()
+    assert CliRunner().invoke(cli, ["validate", str(valid_package)]).exit_code == 0

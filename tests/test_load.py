@@ -172,7 +172,8 @@ def test_missing_and_unknown_sources(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="no such file or folder"):
         load(source=tmp_path / "nothing")
     (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
-    with pytest.raises(LoadError, match=r"is not a package folder, a datapackage\.json, a release zip or a SQLite"):
+    with pytest.raises(LoadError, match=r"not a package folder, a datapackage\.json, a release zip, an inline "
+                                   r"kuril-data\.json or a SQLite"):
         load(source=tmp_path / "notes.txt")
 
 
@@ -197,7 +198,7 @@ def test_zip_without_a_package_is_refused(tmp_path: Path) -> None:
     z = tmp_path / "x.zip"
     with zipfile.ZipFile(z, "w") as zf:
         zf.writestr("readme.txt", "hi")
-    with pytest.raises(LoadError, match=r"expected one datapackage\.json .* found 0"):
+    with pytest.raises(LoadError, match=r"no datapackage\.json or kuril-data\.json at the top of the archive"):
         load(source=z)
 
 

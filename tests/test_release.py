@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import stat
@@ -328,3 +329,90 @@ def test_release_refuses_a_version_below_the_bump_since_the_last_tag(tmp_path: P
         with pytest.raises(Refused, match=refused):
             build_release(pkg, tmp_path / "dist")
         assert not (tmp_path / "dist").exists()
+
+
+def test_a_folder_named_like_the_last_tag_does_not_switch_off_the_bump_check(tmp_path: Path, epoch: int) -> None:
+    """A folder v0.1.0 holding the new package is not taken for the tag v0.1.0 (release reads git:v0.1.0)."""
+    pkg = tmp_path / "repo"
+    pkg.mkdir()
+    build_package(pkg)
+    _set_version(pkg, "0.1.0")
+    _git(pkg, "init", "-q")
+    _git(pkg, "add", "-A")
+    _git(pkg, "commit", "-qm", "first")
+    _git(pkg, "tag", "v0.1.0")
+    with (pkg / "data" / "places.csv").open("a", encoding="utf-8") as f:
+        f.write("tokyo,Tokyo,city,,,\n")
+    with (pkg / "data" / "citations.csv").open("a", encoding="utf-8") as f:
+        f.write("p-tokyo,,,,tokyo,src-en,line 3,Moscow\n")
+    _set_version(pkg, "0.1.1")
+    shutil.copytree(pkg, pkg / "v0.1.0", ignore=shutil.ignore_patterns(".git"))
+    with pytest.raises(Refused, match=r"call for a minor bump, so at least 0\.2\.0"):
+        build_release(pkg, tmp_path / "dist")
+
+
+def test_a_release_killed_between_folder_and_zip_is_completed_by_the_next_run(tmp_path: Path, epoch: int) -> None:
+    """SIGKILL after the new folder is moved in but before its zip: the next run installs the zip of
+    the same build, so folder and zip agree again, and the half-done staging folder is gone."""
+    import subprocess
+    import sys
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    build_package(pkg)
+    (pkg / "CHANGELOG.md").write_text(CHANGELOG, encoding="utf-8")
+    dist = tmp_path / "dist"
+    build_release(pkg, dist)  # the old release
+    old_zip = (dist / f"{NAME}.zip").read_bytes()
+    with (pkg / "data" / "places.csv").open("a", encoding="utf-8") as f:
+        f.write("tokyo,Tokyo,city,,,\n")
+    with (pkg / "data" / "citations.csv").open("a", encoding="utf-8") as f:
+        f.write("p-tokyo,,,,tokyo,src-en,line 3,Moscow\n")
+    killer = (
+        "import os, sys\n"
+        "from kuril_data import export\n"
+        "real, calls = os.replace, []\n"
+        "def replace(a, b):\n"
+        "    calls.append(b)\n"
+        "    if str(b).endswith('.zip') and '.replaced' not in str(b):\n"
+        "        os._exit(9)  # as SIGKILL: no cleanup runs\n"
+        "    return real(a, b)\n"
+        "export.os.replace = replace\n"
+        "from kuril_data.release import build_release\n"
+        "build_release(sys.argv[1], sys.argv[2])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", killer, str(pkg), str(dist)], capture_output=True, check=False,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": str(epoch)})
+    assert done.returncode == 9, done.stderr
+    assert (dist / ".kuril-data-install.json").is_file()
+    assert "tokyo" in (dist / NAME / "data" / "places.csv").read_text(encoding="utf-8")
+    assert not (dist / f"{NAME}.zip").exists()  # the old zip moved aside, the new one not yet in
+    assert old_zip
+    from kuril_data.export import recover
+
+    recover(dist)
+    with zipfile.ZipFile(dist / f"{NAME}.zip") as zf:
+        assert zf.read(f"{NAME}/data/places.csv") == (dist / NAME / "data" / "places.csv").read_bytes()
+    assert sorted(p.name for p in dist.iterdir()) == [NAME, f"{NAME}.zip"]
+
+
+def test_two_releases_into_one_folder_run_one_after_the_other(tmp_path: Path, epoch: int) -> None:
+    """While --out is locked (as by a running release), a second release waits; then it completes."""
+    import fcntl
+    import threading
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    releasable(pkg)
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    fd = os.open(dist, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    done: list[Path] = []
+    worker = threading.Thread(target=lambda: done.append(build_release(pkg, dist)))
+    worker.start()
+    worker.join(timeout=3)
+    assert worker.is_alive() and not done and not (dist / NAME).exists()  # waiting for the lock
+    os.close(fd)
+    worker.join(timeout=300)
+    assert done == [dist / NAME] and (dist / f"{NAME}.zip").is_file()

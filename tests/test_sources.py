@@ -177,7 +177,8 @@ def test_validate_uses_the_fetched_cache_without_a_flag(texts: tuple[Path, Path]
         fetch_sources(pkg, base_url=url)
     result = CliRunner().invoke(cli, ["validate", str(pkg)])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [statement(cache, pkg), "valid"]
+    assert result.output.splitlines() == [f"checked kuril-data 0.1.0 from {pkg} (folder)", statement(cache, pkg),
+                                          "valid"]
 
 
 def test_validate_uses_kuril_data_sources(texts: tuple[Path, Path], cache: Path,
@@ -215,7 +216,8 @@ def test_a_run_without_sources_says_so(valid_package: Path, cache: Path, fmt: st
     said = ("verbatim checks NOT run: no source texts given (pass --sources DIR, set KURIL_DATA_SOURCES, or run "
             "`kuril-data sources fetch`); quotations, evidence and names were not compared with their sources")
     if fmt == "text":
-        assert result.output.splitlines() == [said, "valid"]
+        assert result.output.splitlines() == [f"checked kuril-data 0.1.0 from {valid_package} (folder)", said,
+                                              "valid"]
     elif fmt == "json":
         out = json.loads(result.output)
         assert out["verbatim"] == {"ran": False, "folder": None, "checked": [], "missing": [], "statement": said}

@@ -78,28 +78,32 @@ def cli() -> None:
               help="Folder of source text files: check quotations, evidence and names verbatim against them. "
                    "Default: $KURIL_DATA_SOURCES, else the cache filled by `kuril-data sources fetch`.")
 @format_option
+@click.option("--max-problems", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Stop checking once this many problems are found, show them and say more exist; 0: all.")
 @limits_options
-def validate(path: Path, sources: Path | None, fmt: str, limits: Limits) -> None:
-    """Check the package at PATH (a folder or its datapackage.json).
+def validate(path: Path, sources: Path | None, fmt: str, max_problems: int, limits: Limits) -> None:
+    """Check the package at PATH: a folder (default: this one), its datapackage.json, a release
+    folder or zip, an inline kuril-data.json, a kuril-data.sqlite file, or git:REV.
 
     Checks the descriptor and schemas, every CSV (encoding, dialect, header, types and
     constraints), primary and foreign keys, the data conventions (slugs, EDTF dates, BCP 47
-    tags, NFC text) and the domain rules. With source texts (--sources, $KURIL_DATA_SOURCES or
+    tags, NFC text) and the domain rules. The text output starts with the package and version
+    checked (in JSON: the "package" field). With source texts (--sources, $KURIL_DATA_SOURCES or
     the cache of `kuril-data sources fetch`) quotations, evidence and names are checked verbatim;
     one line always says whether these checks ran and against which files. Exit 0 when clean, 1
     when problems are found, 2 when it could not run.
     """
-    from .validate import validate as run
+    from .versions import validate_version
 
     if sources is not None and not sources.is_dir():
         raise click.UsageError(f"--sources: {sources} is not a folder")
     if sources is None:
         sources = default_sources_folder()
-    report = run(path, sources=sources, limits=limits)
-    out = report.render(fmt)
+    result = validate_version(path, sources=sources, limits=limits, max_problems=max_problems or None)
+    out = result.render(fmt, max_problems or None)
     if out:
         click.echo(out)
-    sys.exit(0 if report.valid else 1)
+    sys.exit(0 if result.report.valid else 1)
 
 
 @cli.command()
@@ -139,8 +143,9 @@ def fmt(path: Path, check: bool, limits: Limits) -> None:
 def diff(old: str, new: str, fmt: str, exit_code: bool) -> None:
     """Show what changed from OLD to NEW, record by record, and the version bump it calls for.
 
-    OLD and NEW are each a package folder, a release zip, an inline kuril-data.json, or (when no
-    such path exists) a git revision of the repository here, such as HEAD~1, main or v0.1.0.
+    OLD and NEW are each a package folder, a release zip, an inline kuril-data.json, a
+    kuril-data.sqlite file, or a git revision of the repository here: git:HEAD~1, git:main,
+    git:v0.1.0 (a bare HEAD~1 when no such path exists; a name that is both is refused).
     Records are matched by primary key. Bump: major for removed or retyped fields, changed keys,
     removed records or tables; minor for added fields, records or tables; patch for corrected
     values. Exit 0 when the diff was computed (with --exit-code: 1 when there are changes), 2 when

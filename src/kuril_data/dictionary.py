@@ -7,11 +7,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_atomic
 from .errors import DataError
 from .package import Field, Package, Resource, read_package
 from .report import Report
@@ -146,17 +146,3 @@ def dictionary(path: str | os.PathLike[str] = ".", out: str | os.PathLike[str] |
     target = Path(out)
     write_atomic(target, text)
     return DictionaryResult(text, target)
-
-
-def write_atomic(target: Path, data: str | bytes) -> None:
-    """Write `data` (text as UTF-8, as given) to a temp file beside `target`, then move it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

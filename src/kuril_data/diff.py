@@ -1,9 +1,9 @@
 """What changed between two versions of the package, record by record, and the version bump it calls for.
 
-A version is a package folder (or its `datapackage.json`), a release zip
-(`kuril-data-<version>.zip` holding `kuril-data-<version>/datapackage.json` with the CSVs under
-`data/`, or only the inline `kuril-data.json`), an inline Data Package JSON file, or a git revision
-of the repository the command runs in (`HEAD~1`, `main`, `v0.1.0`) when no such path exists.
+A version is anything `kuril_data.versions` reads: a package or release folder (or its
+`datapackage.json`), a release zip, an inline Data Package JSON file, a SQLite file, or a git
+revision of the repository the command runs in (`git:HEAD~1`; a bare `HEAD~1`, `main`, `v0.1.0`
+when no path of that name exists, refused as ambiguous when one does).
 
 Cells are compared as the raw strings the CSV reader returns, so a diff works on a package that
 does not validate. Records are matched by the primary key; only fields both schemas share are
@@ -16,29 +16,24 @@ patch for corrected values and descriptions only; none when nothing changed.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
-import subprocess
-import tarfile
-import tempfile
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from .archive import unsafe_archive
 from .errors import KurilDataError
-from .package import DESCRIPTOR, PackageError, Schema, parse_schema, read_package
-from .read import DEFAULT_LIMITS, read_table
+from .limits import DEFAULT_LIMITS, Limits
+from .package import PackageError, Schema, read_package
+from .read import read_table
+from .report import escape_controls, json_text
+from .versions import VersionError, open_version
 
 BUMPS = ("none", "patch", "minor", "major")
 FORMATS = ("text", "json", "markdown")
-INLINE_JSON = "kuril-data.json"
-MAX_ARCHIVE_BYTES = 2_000_000_000  # all members read from one zip, together
 MARKDOWN_ROWS = 100  # per section: a GitHub step summary is capped at 1 MiB
 MARKDOWN_CELL = 160
 _SEMVER = re.compile(r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
@@ -84,43 +79,41 @@ class Snapshot:
         return str(self.descriptor.get("version", ""))
 
 
-def load_version(spec: str | os.PathLike[str], *, repo: str | os.PathLike[str] | None = None) -> Snapshot:
-    """Read a version: a package folder, `datapackage.json`, release zip, inline JSON or git revision.
+def load_version(spec: str | os.PathLike[str], *, repo: str | os.PathLike[str] | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> Snapshot:
+    """Read a version: a package or release folder, `datapackage.json`, release zip, inline JSON,
+    SQLite file, `git:REV`, or a bare git revision when no path of that name exists (a name that is
+    both is refused as ambiguous). See `kuril_data.versions`.
 
     A git revision is looked up in the repository holding `repo` (default: the current folder), and
     the package is taken from the same sub-folder of the revision as `repo` is of the work tree.
     Raises DiffError when the version cannot be read.
     """
     label = os.fspath(spec)
-    path = Path(label)
-    if path.is_dir() or path.name == DESCRIPTOR:
-        return _from_folder(path, label)
-    if path.is_file():
-        if zipfile.is_zipfile(path):
-            return _from_zip(path, label)
-        if path.suffix == ".json":
-            return _from_inline(path, label)
-        raise DiffError(f"{label}: not a package folder, datapackage.json, release zip or inline JSON file")
-    if path.is_symlink() or path.exists():
-        raise DiffError(f"{label}: not a package folder, release zip or inline JSON file")
-    return _from_git(label, Path(repo) if repo is not None else Path.cwd())
-
-
-def _from_folder(root: Path, label: str) -> Snapshot:
     try:
-        package, problems = read_package(root)
+        with open_version(label, repo=repo, limits=limits, bare_git=True) as version:
+            return _from_folder(version.root, label, limits)
+    except VersionError as exc:
+        raise DiffError(str(exc)) from None
+    except OSError as exc:  # unreadable input, or no room for a temporary copy
+        raise DiffError(f"{label}: {exc.strerror or exc}") from None
+
+
+def _from_folder(root: Path, label: str, limits: Limits) -> Snapshot:
+    try:
+        package, problems = read_package(root, limits)
     except PackageError as exc:
         raise DiffError(f"{label}: {exc}") from None
     if package is None:
         raise DiffError(f"{label}: cannot read the package: " + "; ".join(p.to_text() for p in problems))
     declared = [r.get("name") for r in package.descriptor.get("resources", []) if isinstance(r, dict)]
-    unread = [str(n) for n in declared if package.resource(str(n)) is None]
+    unread = [str(n) for n in declared if not isinstance(n, str) or package.resource(n) is None]
     if unread:
         why = "; ".join(p.to_text() for p in problems) or "its descriptor entry is not usable"
         raise DiffError(f"{label}: cannot read the schema of {', '.join(unread)}: {why}")
     tables: dict[str, TableSnapshot] = {}
     for resource in package.resources:
-        table = read_table(package, resource)
+        table = read_table(package, resource, limits)
         if not table.readable:
             why = "; ".join(p.to_text() for p in table.problems)
             raise DiffError(f"{label}: cannot read the cells of {resource.path}: {why}")
@@ -129,153 +122,6 @@ def _from_folder(root: Path, label: str) -> Snapshot:
         rows = tuple(dict(zip(names, values, strict=True)) for values in zip(*cols, strict=True)) if names else ()
         tables[resource.name] = TableSnapshot(resource.name, resource.schema, resource.description, rows)
     return Snapshot(label, package.descriptor, tables)
-
-
-def _from_inline(path: Path, label: str) -> Snapshot:
-    """A Data Package with every table inline (`data`) and inline schemas, as in `kuril-data.json`."""
-    if path.stat().st_size > DEFAULT_LIMITS.max_file_bytes:
-        raise DiffError(f"{label}: {path.name} is larger than {DEFAULT_LIMITS.max_file_bytes} bytes")
-    try:
-        descriptor = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise DiffError(f"{label}: {path.name} is not valid UTF-8 JSON ({exc})") from None
-    resources = descriptor.get("resources") if isinstance(descriptor, dict) else None
-    if not isinstance(resources, list):
-        raise DiffError(f"{label}: {path.name} is not a Data Package (no list of resources)")
-    tables: dict[str, TableSnapshot] = {}
-    for i, raw in enumerate(resources):
-        name = raw.get("name") if isinstance(raw, dict) else None
-        if not isinstance(name, str) or name in tables:
-            raise DiffError(f"{label}: {path.name}: resource {i} has no name, or a name used twice")
-        schema, problems = parse_schema(raw.get("schema"), f"{path.name}#{name}")
-        if schema is None:
-            why = "; ".join(p.message for p in problems) or "no inline schema"
-            raise DiffError(f"{label}: {path.name}: cannot read the schema of {name}: {why}")
-        rows = _inline_rows(raw.get("data"), schema, f"{label}: {path.name}: {name}")
-        tables[name] = TableSnapshot(name, schema, str(raw.get("description", "")), rows)
-    return Snapshot(label, descriptor, tables)
-
-
-def _inline_rows(data: Any, schema: Schema, where: str) -> tuple[dict[str, str], ...]:
-    if not isinstance(data, list):
-        raise DiffError(f"{where}: no inline data (a list of rows)")
-    names = schema.names
-    if data and all(isinstance(r, list) for r in data):  # first row is the header
-        header = [str(h) for h in data[0]]
-        records = [dict(zip(header, r, strict=False)) for r in data[1:]]
-    elif all(isinstance(r, dict) for r in data):
-        records = data
-    else:
-        raise DiffError(f"{where}: inline data must be a list of objects or a header row and rows")
-    return tuple({n: _cell(r.get(n)) for n in names} for r in records)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _from_zip(path: Path, label: str) -> Snapshot:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            why = unsafe_archive(zf)
-            if why:
-                raise DiffError(f"{label}: refusing the archive: {why}")
-            infos = zf.infolist()
-            tops = sorted({PurePosixPath(i.filename).parts[:-1] for i in infos
-                           if PurePosixPath(i.filename).name in (DESCRIPTOR, INLINE_JSON)
-                           and len(PurePosixPath(i.filename).parts) <= 2})
-            if len(tops) != 1:
-                found = "no" if not tops else "more than one"
-                raise DiffError(f"{label}: {found} {DESCRIPTOR} or {INLINE_JSON} at the top of the archive "
-                                "or in one folder (kuril-data-<version>/)")
-            top = tops[0]
-            members = [i for i in infos if not i.is_dir() and PurePosixPath(i.filename).parts[: len(top)] == top
-                       and PurePosixPath(i.filename).suffix in (".json", ".csv")]
-            total = sum(i.file_size for i in members)
-            if total > MAX_ARCHIVE_BYTES:
-                raise DiffError(f"{label}: the archive's tables and schemas unpack to {total} bytes; "
-                                f"the limit is {MAX_ARCHIVE_BYTES}")
-            with tempfile.TemporaryDirectory(prefix="kuril-data-diff-") as tmp:
-                for info in members:
-                    _extract(zf, info, Path(tmp), label)
-                root = Path(tmp).joinpath(*top)
-                has_csv = any(PurePosixPath(i.filename).parts[len(top)] == "data"
-                              and i.filename.endswith(".csv") for i in members)
-                inline = root / INLINE_JSON
-                if (root / DESCRIPTOR).is_file() and (has_csv or not inline.is_file()):
-                    try:
-                        return _from_folder(root, label)
-                    except DiffError:
-                        if not inline.is_file():
-                            raise
-                return _from_inline(inline, label)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
-        raise DiffError(f"{label}: cannot read the zip archive: {exc}") from None
-
-
-def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, label: str) -> None:
-    limit = DEFAULT_LIMITS.max_file_bytes
-    if info.file_size > limit:
-        raise DiffError(f"{label}: archive member {info.filename!r} is larger than {limit} bytes")
-    target = dest.joinpath(*PurePosixPath(info.filename).parts)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with zf.open(info) as src:
-        data = src.read(limit + 1)  # the size in the header can lie
-    if len(data) > limit:
-        raise DiffError(f"{label}: archive member {info.filename!r} is larger than {limit} bytes")
-    target.write_bytes(data)
-
-
-def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False,
-                              env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
-    except OSError as exc:
-        raise DiffError(f"cannot run git: {exc.strerror or exc}") from None
-
-
-def _from_git(rev: str, repo: Path) -> Snapshot:
-    not_found = f"{rev}: no such package folder, release zip or file"
-    if not rev or rev.startswith("-") or any(ord(c) < 32 for c in rev):
-        raise DiffError(f"{not_found}, and not a git revision")
-    if not repo.is_dir():
-        raise DiffError(f"{not_found}, and {repo} is not a folder to look up a git revision in")
-    prefix = _git(repo, "rev-parse", "--show-prefix")
-    top = _git(repo, "rev-parse", "--show-toplevel")
-    if prefix.returncode != 0 or top.returncode != 0:
-        raise DiffError(f"{not_found}, and {repo} is not inside a git repository")
-    commit = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    if commit.returncode != 0:
-        raise DiffError(f"{not_found}, and not a git revision of the repository at {repo}")
-    sha = commit.stdout.decode().strip()
-    sub = prefix.stdout.decode().strip().rstrip("/")
-    # `commit:sub` archives the sub-folder the command runs in, with paths relative to it.
-    archive = _git(Path(top.stdout.decode().strip()), "archive", "--format=tar", f"{sha}:{sub}" if sub else sha)
-    if archive.returncode != 0:
-        if sub:
-            raise DiffError(f"{rev}: the revision has no folder {sub}")
-        raise DiffError(f"{rev}: git archive failed: {archive.stderr.decode(errors='replace').strip()}")
-    with tempfile.TemporaryDirectory(prefix="kuril-data-diff-") as tmp:
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            # Regular files and folders only; the "data" filter refuses anything leaving `tmp`.
-            safe = [m for m in tar.getmembers() if m.isfile() or m.isdir()]
-            try:
-                tar.extractall(tmp, members=safe, filter="data")
-            except tarfile.TarError as exc:
-                raise DiffError(f"{rev}: refusing the git archive: {exc}") from None
-        root = Path(tmp)
-        if not (root / DESCRIPTOR).is_file():
-            where = f"{sub}/{DESCRIPTOR}" if sub else DESCRIPTOR
-            raise DiffError(f"{rev}: the revision has no {where}")
-        return _from_folder(root, rev)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,13 +221,13 @@ class PackageDiff:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+        return json_text(self.to_dict())
 
     def to_text(self) -> str:
-        return "\n".join(_text_lines(self))
+        return "\n".join(map(escape_controls, _text_lines(self)))  # no key or name can drive a terminal
 
     def to_markdown(self) -> str:
-        return "\n".join(_markdown_lines(self))
+        return "\n".join(map(escape_controls, _markdown_lines(self)))
 
     def render(self, fmt: str) -> str:
         return {"text": self.to_text, "json": self.to_json, "markdown": self.to_markdown}[fmt]()

@@ -9,12 +9,12 @@ temporary folder beside the destination and moved into place only when every ste
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import re
 import shutil
 import sqlite3
-import subprocess
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,8 +26,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import dates
+from . import dates, git
 from .arrow import arrow_schema, python_values, to_arrow
+from .atomic import remove_stale, temp_prefix, write_atomic
 from .dates import EARLIEST, LATEST
 from .errors import DataError, KurilDataError
 from .package import Field, Package, Resource, safe_member
@@ -38,6 +39,7 @@ from .types import FIELD_TYPES
 from .validate import Checked, check
 
 FORMATS = ("parquet", "json", "sqlite")
+JOURNAL = ".kuril-data-install.json"  # in the staging folder's parent while an install is under way
 ARTIFACT = "kuril-data"
 PARQUET_DIR = "parquet"
 JSON_FILE = f"{ARTIFACT}.json"
@@ -50,6 +52,7 @@ OUTPUTS = {"parquet": (PARQUET_DIR,), "json": (JSON_FILE,), "sqlite": (SQLITE_FI
 FTS_FIELDS = ("text", "title", "summary", "evidence")
 FTS_TOKENIZE = "trigram"
 FTS_SUFFIX = "_fts"
+MAX_STAMP = 253402300799  # 9999-12-31T23:59:59Z, the last second a build date can name
 FTS_BUILD_HASHSIZE = 64 * 2**20  # bytes of FTS5's term buffer while the index is built (default 1 MiB)
 METADATA_TABLE = "_metadata"
 # Source checksums for the metadata table: (resource, file field, checksum field).
@@ -152,6 +155,14 @@ def checked_or_refuse(path: str | os.PathLike[str]) -> Checked:
 def write_exports(checked: Checked, dest: Path, formats: Collection[str], *, stamp: int,
                   version: str | None = None) -> list[str]:
     """Write the chosen formats into the existing folder `dest`; return the top-level names written."""
+    try:
+        return _write_exports(checked, dest, formats, stamp=stamp, version=version)
+    except (OverflowError, pa.ArrowException) as exc:  # a value validation let through that a format cannot hold
+        raise ExportError(f"cannot export a value: {type(exc).__name__}: {exc}") from None
+
+
+def _write_exports(checked: Checked, dest: Path, formats: Collection[str], *, stamp: int,
+                   version: str | None = None) -> list[str]:
     package = checked.package
     assert package is not None
     version = version or package.version
@@ -160,7 +171,10 @@ def write_exports(checked: Checked, dest: Path, formats: Collection[str], *, sta
     if "json" in formats:
         write_json(checked, dest / JSON_FILE, version)
     if "sqlite" in formats:
-        write_sqlite(checked, dest / SQLITE_FILE, version, stamp)
+        try:
+            write_sqlite(checked, dest / SQLITE_FILE, version, stamp)
+        except sqlite3.Error as exc:  # e.g. "database or disk is full": an ordinary failure, not a bug
+            raise ExportError(f"cannot write {SQLITE_FILE}: {exc}") from None
         write_datasette_metadata(package, dest / DATASETTE_FILE, version)
     return [name for f in FORMATS if f in formats for name in OUTPUTS[f]]
 
@@ -571,16 +585,15 @@ def build_timestamp(package: Package) -> int:
     env = os.environ.get("SOURCE_DATE_EPOCH")
     if env:
         try:
-            return int(env)
+            stamp = int(env)
         except ValueError:
             raise ExportError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {env!r}") from None
-    try:
-        done = subprocess.run(["git", "-C", str(package.root), "log", "-1", "--format=%ct"], capture_output=True,
-                              text=True, timeout=30, check=False)
-        if done.returncode == 0 and done.stdout.strip().isdigit():
-            return int(done.stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        pass
+        if not 0 <= stamp <= MAX_STAMP:
+            raise ExportError(f"SOURCE_DATE_EPOCH must be from 0 to {MAX_STAMP} (9999-12-31), not {env!r}")
+        return stamp
+    committed = git.last_commit_time(package.root)
+    if committed is not None and 0 <= committed <= MAX_STAMP:
+        return committed
     rels = {"datapackage.json"} | {r.path for r in package.resources} | {r.schema_path for r in package.resources}
     return max(int((package.root / rel).stat().st_mtime) for rel in rels)
 
@@ -591,17 +604,54 @@ def iso_timestamp(stamp: int) -> str:
 
 @contextmanager
 def staging(parent: Path, name: str) -> Iterator[Path]:
-    """A temporary folder inside `parent` (created if needed), removed afterwards whatever happens."""
+    """A temporary folder inside `parent` (created if needed), removed afterwards whatever happens.
+
+    `parent` is locked (flock on the folder itself, so no lock file is left) for the whole block:
+    two builds into one folder run one after the other. An install a killed build left half done
+    is completed first (see `install`), then its leftovers are removed.
+    """
     created = not parent.exists()
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
+    fd = os.open(parent, os.O_RDONLY)
     try:
-        yield tmp
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        recover(parent)
+        remove_stale(parent)  # leftovers of a build that was killed
+        tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(name), suffix=".partial", dir=parent))
+        try:
+            yield tmp
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if created:
+                with suppress(OSError):  # only while empty, i.e. when nothing was installed
+                    parent.rmdir()
     finally:
+        os.close(fd)  # releases the lock
+
+
+def recover(parent: Path) -> None:
+    """Complete the install a killed build journaled in `parent`: move in what it had not yet moved,
+    so the files installed together (a release folder and its zip) are again of one build."""
+    journal = parent / JOURNAL
+    if not journal.is_file():
+        return
+    try:
+        plan = json.loads(journal.read_text(encoding="utf-8"))
+        tmp, dest, names = parent / plan["staging"], parent / plan["dest"], list(plan["names"])
+    except (OSError, ValueError, KeyError, TypeError):
+        journal.unlink(missing_ok=True)  # not ours, or torn: nothing can be completed from it
+        return
+    if tmp.parent == parent and tmp.is_dir() and all(isinstance(n, str) and "/" not in n for n in names):
+        old = tmp / ".replaced"
+        old.mkdir(exist_ok=True)
+        for name in names:
+            if (tmp / name).exists():
+                target = dest / name
+                if target.exists() or target.is_symlink():
+                    os.replace(target, old / name)
+                os.replace(tmp / name, target)
         shutil.rmtree(tmp, ignore_errors=True)
-        if created:
-            with suppress(OSError):  # only while empty, i.e. when nothing was installed
-                parent.rmdir()
+    journal.unlink(missing_ok=True)
 
 
 def install(tmp: Path, dest: Path, names: list[str]) -> None:
@@ -610,6 +660,10 @@ def install(tmp: Path, dest: Path, names: list[str]) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     old = tmp / ".replaced"
     old.mkdir()
+    # The journal lets the next build complete this install if the process is killed half-way.
+    journal = tmp.parent / JOURNAL
+    write_atomic(journal, json.dumps({"staging": tmp.name, "dest": os.path.relpath(dest, tmp.parent),
+                                      "names": names}))
     done: list[str] = []
     try:
         for name in names:
@@ -629,6 +683,8 @@ def install(tmp: Path, dest: Path, names: list[str]) -> None:
             with suppress(OSError):
                 dest.rmdir()
         raise
+    finally:
+        journal.unlink(missing_ok=True)
 
 
 def _remove(path: Path) -> None:

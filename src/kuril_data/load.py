@@ -11,37 +11,31 @@ reader every other command uses; a package that does not validate is refused.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
-import sqlite3
-import tempfile
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from .archive import unsafe_archive
 from .dates import EARLIEST, LATEST
 from .errors import KurilDataError
-from .package import DESCRIPTOR, Field, Package, PackageError, Resource, read_package
-from .read import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, Limits
+from .package import DESCRIPTOR, Field, Package, Resource
 from .report import Report
 from .types import DATE_DTYPE, FIELD_TYPES
-from .validate import check
+from .versions import BUNDLED, METADATA_TABLE, SQLITE_MAGIC, VersionError, check_version, installed_package
 
 if TYPE_CHECKING:  # pandas and pyarrow are imported when needed, so `import kuril_data` stays light
     import pandas as pd
     import pyarrow as pa
 
-BUNDLED = "_package"  # the data package inside the installed wheel: kuril_data/_package/
-SQLITE_MAGIC = b"SQLite format 3\x00"
-METADATA_TABLE = "_metadata"
+__all__ = ["BUNDLED", "DATE_DTYPE", "METADATA_TABLE", "SQLITE_MAGIC", "LoadError", "Loaded", "default_source",
+           "load", "pandas_dtypes", "read_source", "to_pandas"]
 Source = str | os.PathLike[str] | None
 
 
 class LoadError(KurilDataError):
-    """The source cannot be loaded: not found, not a package, unsafe, or its data does not validate."""
+    """The source cannot be loaded: not found, not a package, unsafe, or its data does not validate.
+    The only exception `load` raises for a source (ValueError only for an unknown table name)."""
 
     def __init__(self, message: str, report: Report | None = None) -> None:
         super().__init__(message, report=report)
@@ -67,7 +61,8 @@ def load(table: str | None = None, *, source: Source = None,
 
     `source` is None (the data shipped with the installed package, or the repository when run
     from a source checkout), a package or release folder (or its datapackage.json), a release
-    zip, or the release's `kuril-data.sqlite`. `version` (instead of `source`) is a published
+    zip, an inline `kuril-data.json`, the release's `kuril-data.sqlite`, or `git:REV`; every kind
+    is read by `kuril_data.versions` and validated. `version` (instead of `source`) is a published
     release, such as "0.1.0": downloaded once, verified against the checksum shipped with
     kuril-data, and read from the user cache afterwards, offline (see `kuril_data.releases`).
     Raises ValueError for an unknown table name, LoadError when the source cannot be loaded and
@@ -83,9 +78,12 @@ def load(table: str | None = None, *, source: Source = None,
     names = [r.name for r in loaded.package.resources]
     if table is not None and table not in names:
         raise ValueError(f"unknown table {table!r}; the tables are: {', '.join(names)}")
-    frames = {name: to_pandas(loaded.tables[name], resource)
-              for name in ([table] if table is not None else names)
-              if (resource := loaded.package.resource(name)) is not None}
+    try:
+        frames = {name: to_pandas(loaded.tables[name], resource)
+                  for name in ([table] if table is not None else names)
+                  if (resource := loaded.package.resource(name)) is not None}
+    except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:  # a value pandas cannot hold
+        raise LoadError(f"cannot build the frames: {type(exc).__name__}: {exc}") from None
     return frames[table] if table is not None else frames
 
 
@@ -145,137 +143,33 @@ def to_pandas(table: pa.Table, resource: Resource) -> pd.DataFrame:
 
 def default_source() -> Path:
     """The data shipped inside the installed package, else the repository of a source checkout."""
-    here = Path(__file__).resolve().parent
-    bundled = here / BUNDLED
-    if (bundled / DESCRIPTOR).is_file():
-        return bundled
-    repo = here.parent.parent
-    if (repo / DESCRIPTOR).is_file() and (repo / "src" / here.name).is_dir():
-        return repo
-    raise LoadError(f"no data found: neither {bundled} nor a source checkout around it holds {DESCRIPTOR}; "
-                    "pass source= a package folder, a release zip or a kuril-data.sqlite file")
+    try:
+        return installed_package()
+    except VersionError as exc:
+        raise LoadError(str(exc)) from None
 
 
 def read_source(source: Source = None, limits: Limits = DEFAULT_LIMITS) -> Loaded:
-    """Read any kind of source into typed Arrow tables; see `load`."""
-    path = default_source() if source is None else Path(source)
-    if path.is_dir() or path.name == DESCRIPTOR:
-        return _from_package(path, limits)
-    if not path.is_file():
-        raise LoadError(f"no such file or folder: {path}")
-    with open(path, "rb") as f:
-        magic = f.read(len(SQLITE_MAGIC))
-    if magic == SQLITE_MAGIC:
-        return _from_sqlite(path)
-    if zipfile.is_zipfile(path):
-        return _from_zip(path, limits)
-    raise LoadError(f"{path} is not a package folder, a datapackage.json, a release zip or a SQLite file")
-
-
-def _from_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> Loaded:
+    """Read and validate any kind of source into typed Arrow tables; see `load`."""
+    label = default_source() if source is None else source
     try:
-        checked = check(path, limits=limits)
-    except PackageError as exc:
-        raise LoadError(str(exc)) from None
-    if checked.package is None or not checked.report.valid:
-        raise LoadError(f"the package at {path} does not validate:\n{checked.report.to_text()}", checked.report)
+        version, checked = check_version(label, limits=limits)
+    except KurilDataError as exc:
+        raise LoadError(str(exc), exc.report) from None
+    except (OSError, RecursionError, MemoryError) as exc:
+        raise LoadError(f"{os.fspath(label)}: cannot be read ({type(exc).__name__}: {exc})") from None
+    package = checked.package
+    if package is None or not checked.report.valid:
+        raise LoadError(f"the package at {os.fspath(label)} does not validate:\n{checked.report.to_text()}",
+                        checked.report)
+    if version.kind == "sqlite" and version.stamp != package.version:
+        schemas = Path(label).parent if (Path(label).parent / DESCRIPTOR).is_file() else default_source()
+        raise LoadError(f"{os.fspath(label)} holds version {version.stamp} but the schemas at {schemas} are "
+                        f"version {package.version}; keep the SQLite file beside its release's {DESCRIPTOR}")
     from .arrow import to_arrow
 
-    version = checked.package.version
-    return Loaded(checked.package, {name: to_arrow(t, version) for name, t in checked.tables.items()})
-
-
-def _from_zip(path: Path, limits: Limits = DEFAULT_LIMITS) -> Loaded:
-    """A release zip: check every member name, then unpack the package's files into a temp folder."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            why = unsafe_archive(zf)
-            if why:
-                raise LoadError(f"{path}: refusing the archive: {why}")
-            infos = zf.infolist()
-            files = {i.filename: i for i in infos if not i.is_dir()}
-            descriptors = [n for n in files if PurePosixPath(n).name == DESCRIPTOR and len(PurePosixPath(n).parts) <= 2]
-            if len(descriptors) != 1:
-                raise LoadError(f"{path}: expected one {DESCRIPTOR} at the top of the archive or in its one "
-                                f"folder, found {len(descriptors)}")
-            prefix = descriptors[0][: -len(DESCRIPTOR)]
-            descriptor = json.loads(_read_member(zf, files[descriptors[0]], limits))
-            wanted = {DESCRIPTOR}
-            for raw in descriptor.get("resources", []) if isinstance(descriptor, dict) else []:
-                if isinstance(raw, dict):
-                    wanted |= {v for v in (raw.get("path"), raw.get("schema")) if isinstance(v, str)}
-            with tempfile.TemporaryDirectory(prefix="kuril-data-load-") as tmp:
-                root = Path(tmp)
-                for rel in sorted(wanted):
-                    info = files.get(prefix + rel)
-                    if info is None:
-                        continue  # validation reports the missing file
-                    target = root.joinpath(*PurePosixPath(rel).parts)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(_read_member(zf, info, limits))
-                return _from_package(root, limits)
-    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LoadError(f"{path}: not a readable release zip ({exc})") from None
-
-
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bytes:
-    if info.file_size > limits.max_file_bytes:
-        raise LoadError(f"archive member {info.filename!r} is larger than {limits.max_file_bytes} bytes")
-    with zf.open(info) as f:
-        data = f.read(limits.max_file_bytes + 1)
-    if len(data) > limits.max_file_bytes:
-        raise LoadError(f"archive member {info.filename!r} is larger than {limits.max_file_bytes} bytes")
-    return data
-
-
-def _from_sqlite(path: Path) -> Loaded:
-    """The release's SQLite file, typed by the schemas beside it (a release folder) or shipped with the package."""
-    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        try:
-            row = db.execute(f'SELECT value FROM "{METADATA_TABLE}" WHERE key = ?', ("version",)).fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise LoadError(f"{path} is not a kuril-data SQLite file ({exc})") from None
-        version = row[0] if row else None
-        schemas = path.parent if (path.parent / DESCRIPTOR).is_file() else default_source()
-        try:
-            package, problems = read_package(schemas)
-        except PackageError as exc:
-            raise LoadError(str(exc)) from None
-        if package is None or problems:
-            raise LoadError(f"the schemas at {schemas} cannot be read", Report.of(problems))
-        if version != package.version:
-            raise LoadError(f"{path} holds version {version} but the schemas at {schemas} are version "
-                            f"{package.version}; keep the SQLite file beside its release's {DESCRIPTOR}")
-        tables = {r.name: _sqlite_table(db, r, version) for r in package.resources}
-    finally:
-        db.close()
+        tables = {name: to_arrow(t, package.version) for name, t in checked.tables.items()}
+    except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:  # pyarrow's errors derive from these
+        raise LoadError(f"cannot type the tables of {os.fspath(label)}: {type(exc).__name__}: {exc}") from None
     return Loaded(package, tables)
-
-
-def _sqlite_table(db: sqlite3.Connection, resource: Resource, version: str) -> pa.Table:
-    import pyarrow as pa
-
-    from .arrow import arrow_schema
-
-    schema = arrow_schema(resource, version)
-    have = {r[1] for r in db.execute("SELECT * FROM pragma_table_info(?)", (resource.name,))}
-    missing = [n for n in schema.names if n not in have]
-    if missing:
-        raise LoadError(f"the SQLite table {resource.name!r} lacks column(s) {', '.join(missing)}")
-    cols = ", ".join('"' + n.replace('"', '""') + '"' for n in schema.names)
-    table = '"' + resource.name.replace('"', '""') + '"'
-    rows = db.execute(f"SELECT {cols} FROM {table}").fetchall()
-    arrays = []
-    for i, field in enumerate(schema):
-        values = [r[i] for r in rows]
-        try:
-            if field.type == pa.date32():
-                values = [None if v is None else dt.date.fromisoformat(v) for v in values]
-            elif field.type == pa.bool_():
-                values = [None if v is None else bool(v) for v in values]
-            arrays.append(pa.array(values, field.type))
-        except (TypeError, ValueError, pa.ArrowException) as exc:
-            raise LoadError(f"the SQLite column {resource.name}.{field.name} does not match the schema ({exc})") \
-                from None
-    return pa.Table.from_arrays(arrays, schema=schema)

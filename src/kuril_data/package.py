@@ -7,7 +7,6 @@ checked before it is opened, and descriptors are checked against the standard of
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from typing import Any
 
 from .errors import KurilDataError
 from .extras import require
+from .limits import DEFAULT_LIMITS, Limits
 from .report import Problem
 from .standard import certain_package, certain_schema
 from .types import SUPPORTED_TYPES
@@ -26,7 +26,12 @@ CONSTRAINTS: dict[str, type | tuple[type, ...]] = {
     "required": bool, "unique": bool, "enum": list, "pattern": str,
     "minLength": int, "maxLength": int, "minimum": (int, float, str), "maximum": (int, float, str),
 }
-MAX_DESCRIPTOR_BYTES = 1_000_000
+MAX_DESCRIPTOR_BYTES = DEFAULT_LIMITS.max_descriptor_bytes
+# Names the SQLite export creates beside the tables: the metadata table, the convenience views and
+# the full-text index of a table with its FTS5 shadow tables. A resource may not take one.
+_RESERVED = re.compile(r"_.*|sqlite_.*|.*_fts(_(data|idx|content|docsize|config))?|quotations_with_speakers"
+                       r"|events_with_actors_and_places")
+_INT64 = (-(2**63), 2**63 - 1)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -112,21 +117,38 @@ def locate(path: str | os.PathLike[str]) -> tuple[Path, Path]:
     return p.parent, p
 
 
-def safe_member(root: Path, rel: object) -> tuple[Path | None, str | None]:
-    """Resolve a descriptor path inside `root`, or say why it is refused (before opening it)."""
+def unsafe_rel(rel: object) -> str | None:
+    """Why a path written in a descriptor is refused (judged on the text alone), or None."""
     if not isinstance(rel, str) or not rel:
-        return None, "path must be a non-empty string"
+        return "path must be a non-empty string"
     if _URL.match(rel) and not re.match(r"^[A-Za-z]:[\\/]", rel):
-        return None, f"path {rel!r} is a URL; only files inside the package are read"
+        return f"path {rel!r} is a URL; only files inside the package are read"
     if "\\" in rel:
-        return None, f"path {rel!r} contains a backslash; use forward slashes inside the package"
+        return f"path {rel!r} contains a backslash; use forward slashes inside the package"
     if rel.startswith("/") or re.match(r"^[A-Za-z]:", rel):
-        return None, f"path {rel!r} is absolute; paths must be relative to the package folder"
+        return f"path {rel!r} is absolute; paths must be relative to the package folder"
     parts = PurePosixPath(rel).parts
     if ".." in parts:
-        return None, f"path {rel!r} leaves the package folder"
-    if any(ord(c) < 32 for c in rel):
-        return None, f"path {rel!r} contains a control character"
+        return f"path {rel!r} leaves the package folder"
+    if any(ord(c) < 32 or ord(c) == 127 for c in rel):
+        return f"path {rel!r} contains a control character"
+    if any(":" in p for p in parts):
+        return f"path {rel!r} contains a ':'; it could name a drive or a stream"
+    return None
+
+
+def normal_rel(rel: str) -> str:
+    """A safe descriptor path in one spelling ('data//x.csv' and './data/x.csv' are 'data/x.csv')."""
+    return PurePosixPath(rel).as_posix()
+
+
+def safe_member(root: Path, rel: object) -> tuple[Path | None, str | None]:
+    """Resolve a descriptor path inside `root`, or say why it is refused (before opening it)."""
+    why = unsafe_rel(rel)
+    if why:
+        return None, why
+    assert isinstance(rel, str)
+    parts = PurePosixPath(rel).parts
     target = root.joinpath(*parts)
     # Refuse symlinks anywhere along the way: a link could lead out of the package.
     cur = root
@@ -137,17 +159,22 @@ def safe_member(root: Path, rel: object) -> tuple[Path | None, str | None]:
     return target, None
 
 
-def read_package(path: str | os.PathLike[str]) -> tuple[Package | None, list[Problem]]:
-    """Read the descriptor and every schema. Returns the usable package and the problems found."""
+def read_package(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS
+                 ) -> tuple[Package | None, list[Problem]]:
+    """Read the descriptor and every schema. Returns the usable package and the problems found.
+
+    Sizes and counts (descriptor and schema bytes, resources, fields, foreign keys) are checked
+    against `limits` before the objects they would cost are built.
+    """
     root, desc_path = locate(path)
     rel_desc = desc_path.name
     problems: list[Problem] = []
     if desc_path.is_symlink():
         return None, [Problem(rel_desc, None, None, "unsafe-path",
                               "the descriptor is a symbolic link; links are not followed")]
-    if desc_path.stat().st_size > MAX_DESCRIPTOR_BYTES:
+    if desc_path.stat().st_size > limits.max_descriptor_bytes:
         return None, [Problem(rel_desc, None, None, "descriptor-error",
-                              f"descriptor is larger than {MAX_DESCRIPTOR_BYTES} bytes")]
+                              f"descriptor is larger than {limits.max_descriptor_bytes} bytes")]
     descriptor, problem = _read_json(desc_path, rel_desc, "descriptor-error")
     if problem:
         return None, [problem]
@@ -159,15 +186,22 @@ def read_package(path: str | os.PathLike[str]) -> tuple[Package | None, list[Pro
         problems.append(Problem(rel_desc, None, "resources", "descriptor-error",
                                 "the descriptor needs a non-empty list of resources"))
         return None, problems
+    if len(raw_resources) > limits.max_resources:
+        problems.append(Problem(rel_desc, None, "resources", "descriptor-error",
+                                f"the descriptor has {len(raw_resources)} resources; the limit is "
+                                f"{limits.max_resources}"))
+        return None, problems
     resources: list[Resource] = []
     seen: set[str] = set()
+    paths: set[str] = set()
     for i, raw in enumerate(raw_resources):
-        res, res_problems = _read_resource(root, rel_desc, i, raw, seen)
+        res, res_problems = _read_resource(root, rel_desc, i, raw, seen, paths, limits)
         problems += res_problems
         if res:
             resources.append(res)
             seen.add(res.name)
-    declared = {r.get("name") for r in raw_resources if isinstance(r, dict)}
+            paths.add(normal_rel(res.path))
+    declared = {r.get("name") for r in raw_resources if isinstance(r, dict) and isinstance(r.get("name"), str)}
     for res in resources:
         for fk in res.schema.foreign_keys:
             target = next((r for r in resources if r.name == fk.resource), None)
@@ -180,7 +214,18 @@ def read_package(path: str | os.PathLike[str]) -> tuple[Package | None, list[Pro
             if missing:
                 problems.append(Problem(res.schema_path, None, ",".join(fk.fields), "schema-error",
                                         f"foreign key refers to fields {missing} not in {fk.resource!r}"))
+            elif not _unique_key(target.schema, fk.reference):
+                # SQLite (and any database) needs the referenced fields to be a unique key.
+                problems.append(Problem(res.schema_path, None, ",".join(fk.fields), "schema-error",
+                                        f"foreign key refers to ({', '.join(fk.reference)}) of {fk.resource!r}, "
+                                        "which is neither its primary key nor a unique field"))
     return Package(root, descriptor, tuple(resources)), problems
+
+
+def _unique_key(schema: Schema, fields: tuple[str, ...]) -> bool:
+    if set(fields) == set(schema.primary_key) and fields:
+        return True
+    return len(fields) == 1 and bool(schema.field(fields[0]).constraints.get("unique"))
 
 
 def _read_json(path: Path, rel: str, code: str) -> tuple[Any, Problem | None]:
@@ -199,6 +244,8 @@ def _read_json(path: Path, rel: str, code: str) -> tuple[Any, Problem | None]:
         return None, Problem(rel, exc.lineno, None, code, f"invalid JSON: {exc.msg} (column {exc.colno})")
     except RecursionError:
         return None, Problem(rel, None, None, code, "invalid JSON: nested too deeply")
+    except ValueError as exc:  # an integer of thousands of digits (Python's int_max_str_digits)
+        return None, Problem(rel, None, None, code, f"invalid JSON: {exc}")
 
 
 def _offline(descriptor: dict[str, Any]) -> dict[str, Any]:
@@ -237,8 +284,8 @@ def _check_descriptor(descriptor: dict[str, Any], rel: str) -> Iterator[Problem]
             yield Problem(rel, None, key, "descriptor-error", f"the descriptor needs a {key!r} string")
 
 
-def _read_resource(root: Path, rel_desc: str, i: int, raw: Any, seen: set[str]
-                   ) -> tuple[Resource | None, list[Problem]]:
+def _read_resource(root: Path, rel_desc: str, i: int, raw: Any, seen: set[str], paths: set[str],
+                   limits: Limits) -> tuple[Resource | None, list[Problem]]:
     where = f"resources[{i}]"
     if not isinstance(raw, dict):
         return None, [Problem(rel_desc, None, where, "descriptor-error", "a resource must be a JSON object")]
@@ -249,12 +296,19 @@ def _read_resource(root: Path, rel_desc: str, i: int, raw: Any, seen: set[str]
     if name.startswith("sqlite_"):
         return None, [Problem(rel_desc, None, where, "descriptor-error",
                               f"resource name {name!r} starts with 'sqlite_', which SQLite reserves")]
+    if _RESERVED.fullmatch(name):
+        return None, [Problem(rel_desc, None, where, "descriptor-error",
+                              f"resource name {name!r} is a name the SQLite export uses for its metadata, "
+                              "views or full-text indexes")]
     if name in seen:
         return None, [Problem(rel_desc, None, where, "descriptor-error", f"resource name {name!r} is used twice")]
     path = raw.get("path")
     _, why = safe_member(root, path)
     if why:
         return None, [Problem(rel_desc, None, f"{name}.path", "unsafe-path", why)]
+    if normal_rel(str(path)) in paths:
+        return None, [Problem(rel_desc, None, f"{name}.path", "descriptor-error",
+                              f"path {path!r} is used by another resource already")]
     if not str(path).endswith(".csv"):
         return None, [Problem(rel_desc, None, f"{name}.path", "descriptor-error",
                               f"resource {name!r} must be a .csv file")]
@@ -270,64 +324,114 @@ def _read_resource(root: Path, rel_desc: str, i: int, raw: Any, seen: set[str]
         return None, [Problem(rel_desc, None, f"{name}.schema", "unsafe-path", why or "no schema")]
     if not schema_file.is_file():
         return None, [Problem(str(schema_ref), None, None, "schema-error", f"schema file for {name!r} is missing")]
+    if schema_file.stat().st_size > limits.max_descriptor_bytes:
+        return None, [Problem(str(schema_ref), None, None, "schema-error",
+                              f"schema file is larger than {limits.max_descriptor_bytes} bytes")]
     schema_raw, problem = _read_json(schema_file, str(schema_ref), "schema-error")
     if problem:
         return None, [problem]
-    schema, problems = parse_schema(schema_raw, str(schema_ref))
+    schema, problems = parse_schema(schema_raw, str(schema_ref), limits)
     if schema is None:
         return None, problems
     return Resource(name, str(path), str(schema_ref), schema, str(raw.get("description", ""))), problems
 
 
-def _finite(value: object) -> bool:
-    """Whether a minimum or maximum is a finite number (or a string of one) the range check can compare."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return False
-    if isinstance(value, str) and len(value) > 400:  # float() of a huge digit string is slow; no bound needs it
-        return False
-    try:
-        return math.isfinite(float(value))
-    except (ValueError, OverflowError):
-        return False
+def _names(value: Any) -> list[str] | None:
+    """A field name or a list of field names as a list, or None when the value has another shape."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
 
 
-def parse_schema(raw: Any, rel: str) -> tuple[Schema | None, list[Problem]]:
-    """Check a Table Schema descriptor and build a Schema; None when it is unusable."""
+def _bound_problem(key: str, value: Any, ftype: str) -> str | None:
+    """Why a minimum/maximum does not fit the field's type, or None."""
+    if ftype in ("integer", "year"):
+        ok = isinstance(value, int) and not isinstance(value, bool) and _INT64[0] <= value <= _INT64[1]
+        return None if ok else f"constraint {key!r} must be a whole number within 64 bits for a {ftype} field"
+    if ftype == "number":
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < float("inf")
+        return None if ok else f"constraint {key!r} must be a finite number for a number field"
+    if ftype == "date":
+        if isinstance(value, str):
+            import datetime as dt
+
+            try:
+                dt.date.fromisoformat(value)
+                return None
+            except ValueError:
+                pass
+        return f"constraint {key!r} must be a date (YYYY-MM-DD) for a date field"
+    return f"constraint {key!r} does not apply to a {ftype} field"
+
+
+def _constraint_problems(constraints: dict[str, Any], ftype: str) -> Iterator[str]:
+    for key, value in constraints.items():
+        want = CONSTRAINTS.get(key)
+        if want is None:
+            yield f"constraint {key!r} is not supported"
+        elif key in ("minimum", "maximum"):
+            why = _bound_problem(key, value, ftype)
+            if why:
+                yield why
+        elif not isinstance(value, want) or (want is int and isinstance(value, bool)):
+            yield f"constraint {key!r} has the wrong type"
+        elif want is int and isinstance(value, int) and not 0 <= value <= _INT64[1]:
+            yield f"constraint {key!r} must be a whole number from 0 to 2**63 - 1"
+    enum = constraints.get("enum")
+    if isinstance(enum, list):
+        if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in enum):
+            yield "constraint 'enum' must list strings or numbers"
+        elif len({str(v) for v in enum}) != len(enum):
+            yield "constraint 'enum' lists a value twice"
+
+
+def parse_schema(raw: Any, rel: str, limits: Limits = DEFAULT_LIMITS) -> tuple[Schema | None, list[Problem]]:
+    """Check a Table Schema descriptor and build a Schema; None when it is unusable.
+
+    The shape of every value is checked before it is used, so a malformed schema is a located
+    problem, never a crash further on.
+    """
     def bad(msg: str, fld: str | None = None) -> Problem:
         return Problem(rel, None, fld, "schema-error", msg)
 
     if not isinstance(raw, dict) or not isinstance(raw.get("fields"), list) or not raw["fields"]:
         return None, [bad("a Table Schema must be an object with a non-empty list of fields")]
+    if len(raw["fields"]) > limits.max_fields:
+        return None, [bad(f"the schema has {len(raw['fields'])} fields; the limit is {limits.max_fields}")]
+    fks_raw = raw.get("foreignKeys", []) or []
+    if not isinstance(fks_raw, list):
+        return None, [bad("foreignKeys must be a list")]
+    if len(fks_raw) > limits.max_foreign_keys:
+        return None, [bad(f"the schema has {len(fks_raw)} foreign keys; the limit is {limits.max_foreign_keys}")]
     offline = _offline(raw)
-    problems = [] if certain_schema(offline) else [  # see standard.py
-        bad(f"not a valid Table Schema: {e.note}") for e in _frictionless_schema().validate_descriptor(offline).errors]
+    try:
+        problems = [] if certain_schema(offline) else [  # see standard.py
+            bad(f"not a valid Table Schema: {e.note}")
+            for e in _frictionless_schema().validate_descriptor(offline).errors]
+    except Exception as exc:  # frictionless raises on some malformed shapes
+        problems = [bad(f"not a valid Table Schema: {exc}")]
     fields: list[Field] = []
     for i, f in enumerate(raw["fields"]):
         if not isinstance(f, dict) or not isinstance(f.get("name"), str) or not f["name"]:
             problems.append(bad(f"field {i} needs a name"))
             continue
         name, ftype = f["name"], f.get("type", "string")
-        if ftype not in SUPPORTED_TYPES:
+        if not isinstance(ftype, str) or ftype not in SUPPORTED_TYPES:
             problems.append(bad(f"type {ftype!r} is not supported (use one of {', '.join(SUPPORTED_TYPES)})", name))
             continue
         constraints = f.get("constraints", {})
         if not isinstance(constraints, dict):
             problems.append(bad("constraints must be an object", name))
             continue
-        for key, value in constraints.items():
-            want = CONSTRAINTS.get(key)
-            if want is None:
-                problems.append(bad(f"constraint {key!r} is not supported", name))
-            elif not isinstance(value, want) or (want is int and isinstance(value, bool)):
-                problems.append(bad(f"constraint {key!r} has the wrong type", name))
-            elif key in ("minimum", "maximum") and ftype in ("integer", "number", "year") and not _finite(value):
-                problems.append(bad(f"constraint {key!r} must be a finite number for a {ftype} field", name))
+        problems += [bad(why, name) for why in _constraint_problems(constraints, ftype)]
         if isinstance(constraints.get("pattern"), str):
             from .checks.patterns import pattern_error
 
             try:  # the standard's regex syntax (frictionless reads it with Python's re)...
                 re.compile(constraints["pattern"])
-            except re.error as exc:
+            except (re.error, RecursionError, OverflowError) as exc:
                 problems.append(bad(f"pattern is not a valid regular expression: {exc}", name))
             else:
                 why = pattern_error(constraints["pattern"])  # ...and one a linear-time engine runs
@@ -341,30 +445,33 @@ def parse_schema(raw: Any, rel: str) -> tuple[Schema | None, list[Problem]]:
                             bool(f.get("x-kuril-edtf")), bool(f.get("x-kuril-language")),
                             bool(f.get("x-kuril-verbatim"))))
     names = {f.name for f in fields}
-    pk = raw.get("primaryKey", [])
-    pk = [pk] if isinstance(pk, str) else pk
-    if not isinstance(pk, list) or any(k not in names for k in pk):
-        problems.append(bad(f"primary key {pk!r} names fields not in the schema"))
+    for f in fields:
+        if f.edtf:  # load and the exports add these columns; a field of that name would clash
+            problems += [bad(f"field {f.name + s!r} clashes with the column derived from the EDTF field "
+                             f"{f.name!r}", f.name + s) for s in ("_earliest", "_latest") if f.name + s in names]
+    pk = _names(raw.get("primaryKey", []))
+    if pk is None or any(k not in names for k in pk):
+        problems.append(bad(f"primary key {raw.get('primaryKey')!r} names fields not in the schema"))
         pk = []
     fks: list[ForeignKey] = []
-    for fk in raw.get("foreignKeys", []) or []:
-        try:
-            src = fk["fields"]
-            ref = fk["reference"]
-            src = [src] if isinstance(src, str) else list(src)
-            dst = ref["fields"]
-            dst = [dst] if isinstance(dst, str) else list(dst)
-            target = ref.get("resource", "")
-        except (KeyError, TypeError):
-            problems.append(bad("a foreign key needs fields and a reference with resource and fields"))
+    for fk in fks_raw:
+        ref = fk.get("reference") if isinstance(fk, dict) else None
+        src = _names(fk.get("fields")) if isinstance(fk, dict) else None
+        dst = _names(ref.get("fields")) if isinstance(ref, dict) else None
+        target = ref.get("resource", "") if isinstance(ref, dict) else None
+        if src is None or dst is None or not isinstance(target, str):
+            problems.append(bad("a foreign key needs fields and a reference with resource and fields "
+                                "(field names as strings)"))
             continue
         if len(src) != len(dst) or any(s not in names for s in src):
-            problems.append(bad(f"foreign key {src} does not match the schema or its reference",
-                                ",".join(map(str, src))))
+            problems.append(bad(f"foreign key {src} does not match the schema or its reference", ",".join(src)))
             continue
-        fks.append(ForeignKey(tuple(src), str(target), tuple(dst)))
+        fks.append(ForeignKey(tuple(src), target, tuple(dst)))
     one_of = raw.get("x-kuril-exactly-one-of", [])
-    if any(n not in names for n in one_of):
+    if not isinstance(one_of, list) or not all(isinstance(n, str) for n in one_of):
+        problems.append(bad("x-kuril-exactly-one-of must be a list of field names"))
+        one_of = []
+    elif any(n not in names for n in one_of):
         problems.append(bad("x-kuril-exactly-one-of names fields not in the schema"))
         one_of = []
     if problems:

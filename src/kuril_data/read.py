@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 import struct
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -17,21 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from .limits import DEFAULT_LIMITS, Limits
 from .package import Package, Resource
 from .report import Problem
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Caps checked before (or while) parsing, so hostile input costs little. All configurable."""
-
-    max_file_bytes: int = 200_000_000
-    max_cell_bytes: int = 1_000_000
-    max_cells_per_row: int = 1_000
-    max_rows: int = 5_000_000
+__all__ = ["DEFAULT_LIMITS", "Limits", "Table", "parse_bytes", "read_table"]
 
 
-DEFAULT_LIMITS = Limits()
 
 
 class LazyColumns(Mapping[str, list[str]]):
@@ -133,11 +126,21 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
     if size > limits.max_file_bytes:
         return _fail(table, Problem(table.file, None, None, "file-too-large",
                                     f"file is {size} bytes; the limit is {limits.max_file_bytes}"))
+    if size > limits.max_rows:  # could hold too many rows: count them streaming, before reading the file
+        line = _stream_line_past_max_rows(path, limits)
+        if line is not None:
+            return _fail(table, Problem(table.file, line, None, "too-many-rows",
+                                        f"more than {limits.max_rows} rows; the file is not checked further"))
     return parse_bytes(table, path.read_bytes(), limits, arrow=arrow)
 
 
 def parse_bytes(table: Table, raw: bytes, limits: Limits = DEFAULT_LIMITS, *, arrow: bool = False) -> Table:
     f = table.file
+    if raw.count(b"\n") > limits.max_rows + 1:  # more lines than rows allowed: count rows before building any
+        line = _line_past_max_rows(raw, limits)
+        if line is not None:
+            return _fail(table, Problem(f, line, None, "too-many-rows",
+                                        f"more than {limits.max_rows} rows; the file is not checked further"))
     if arrow and _parse_arrow(table, raw, limits):
         return table
     if not raw:
@@ -161,6 +164,7 @@ def parse_bytes(table: Table, raw: bytes, limits: Limits = DEFAULT_LIMITS, *, ar
     return table
 
 
+_QUOTED = re.compile(rb'"[^"]*"')  # a quoted cell, or one of the halves of a doubled quote inside it
 # One CSV cell as RFC 4180 writes it: quoted (quotes doubled, no line break inside) or bare.
 _CELL = r'(?:"(?:[^"\n]|"")*"|[^",\n]*)'
 
@@ -259,6 +263,54 @@ def _jemalloc(pa: Any) -> None:
     with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc
         pa.set_memory_pool(pa.jemalloc_memory_pool())
         pa.jemalloc_set_decay_ms(1)
+
+
+def _line_past_max_rows(raw: bytes, limits: Limits) -> int | None:
+    """The line of the first row past the limit, counted without building rows or copying the file:
+    record ends are the line ends outside quoted cells (RFC 4180). None when the rows fit."""
+    allowed = limits.max_rows + 1  # records, the header included
+    ends = physical = 0  # record ends so far; line ends so far, inside quoted cells too
+    for start, end, inside in _segments(raw):
+        n = raw.count(b"\n", start, end)
+        if ends + n > allowed or (ends + n == allowed and not (end == len(raw) and raw.endswith(b"\n"))):
+            return physical + (allowed - ends) + 1  # the row after the allowed-th record end starts there
+        ends += n
+        physical += n + inside
+    return None
+
+
+def _stream_line_past_max_rows(path: Any, limits: Limits, chunk: int = 1 << 20) -> int | None:
+    """As `_line_past_max_rows`, reading the file in chunks (a quote toggles 'inside a quoted cell')."""
+    allowed = limits.max_rows + 1
+    ends = physical = 0
+    inside = False
+    pending: int | None = None  # the line of a row past the limit, if anything follows its start
+    with open(path, "rb") as f:
+        while data := f.read(chunk):
+            for i, part in enumerate(data.split(b'"')):
+                if i:
+                    inside = not inside
+                if pending is not None and (part or i):
+                    return pending
+                n = part.count(b"\n")
+                if not inside and ends + n >= allowed:
+                    line = physical + (allowed - ends) + 1
+                    if ends + n > allowed or not part.endswith(b"\n"):
+                        return line
+                    pending = line
+                physical += n
+                if not inside:
+                    ends += n
+    return None
+
+
+def _segments(raw: bytes) -> Iterator[tuple[int, int, int]]:
+    """(start, end) of each stretch outside quoted cells, with the line ends in the quoted cell after it."""
+    pos = 0
+    for m in _QUOTED.finditer(raw):
+        yield pos, m.start(), raw.count(b"\n", m.start(), m.end())
+        pos = m.end()
+    yield pos, len(raw), 0
 
 
 def _check_line_ends(table: Table, text: str) -> None:

@@ -14,12 +14,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
 import zipfile
 from pathlib import Path
 
-from . import describe, timeline
+from . import describe, git, timeline
 from .dictionary import render as render_dictionary
 from .export import (
     ARTIFACT,
@@ -35,6 +34,7 @@ from .export import (
 )
 from .package import DESCRIPTOR, Package, safe_member
 from .site import write_site
+from .versions import GIT_PREFIX
 
 CHANGELOG = "CHANGELOG.md"
 CHECKSUMS = "SHA256SUMS"
@@ -97,13 +97,7 @@ def site_downloads(folder: Path) -> list[tuple[str, str]]:
 
 def last_release_tag(root: Path) -> str | None:
     """The highest `v*` tag of the git repository holding `root`, or None (no git, no tag)."""
-    try:
-        proc = subprocess.run(["git", "-C", str(root), "tag", "--list", "v*", "--sort=-v:refname"],
-                              capture_output=True, text=True, check=False)
-    except OSError:
-        return None
-    tags = proc.stdout.split() if proc.returncode == 0 else []
-    return tags[0] if tags else None
+    return git.highest_tag(root, "v*")
 
 
 def check_version_against_last_tag(package: Package) -> None:
@@ -114,7 +108,8 @@ def check_version_against_last_tag(package: Package) -> None:
     if tag is None:
         return  # the first release, or not a git checkout: nothing to compare with
     try:
-        bump = required_bump(tag, package.root, repo=package.root)
+        # git: says it is the revision, even when a folder of the same name exists.
+        bump = required_bump(f"{GIT_PREFIX}{tag}", package.root, repo=package.root)
     except DiffError as exc:
         raise Refused(f"cannot compare with the last release {tag}: {exc}") from None
     previous = tag.removeprefix("v")

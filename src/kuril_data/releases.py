@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .archive import unsafe_archive
+from .atomic import write_atomic
 from .download import DownloadError, cache_dir, download, sha256_of, url_for, verified
 from .errors import KurilDataError
 
@@ -87,9 +88,7 @@ def record_release(root: Path, version: str, zip_path: Path, stamp: int) -> Path
         "created": dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     text = json.dumps({"about": ABOUT, "releases": releases}, indent=2, sort_keys=True) + "\n"
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(tmp, path)
+    write_atomic(path, text)
     return path
 
 

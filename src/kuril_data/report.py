@@ -8,6 +8,20 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+MAX_SHOWN = 1_000  # problems shown by default; the rest are counted (like frictionless' limit_errors)
+# C0 controls, DEL and C1 controls: shown escaped, so no message can drive a terminal.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_C1_JSON = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}  # json.dumps escapes C0 already
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as \\xNN (a tab, a newline, an escape)."""
+    return text.translate(_CONTROLS)
+
+
+def json_text(value: object) -> str:
+    """JSON for a terminal: non-ASCII kept, every control character escaped."""
+    return json.dumps(value, ensure_ascii=False, indent=2).translate(_C1_JSON)
 
 # Every problem code, with what it means. Stable: tools and CI annotations key on these.
 CODES: dict[str, str] = {
@@ -87,7 +101,7 @@ class Problem:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         what = f"{self.field}: {self.message}" if self.field else self.message
         tag = "" if self.severity == "error" else "warning: "
-        return f"{where}: {tag}{what} [{self.code}]"
+        return escape_controls(f"{where}: {tag}{what} [{self.code}]")
 
     def to_github(self) -> str:
         props = [f"file={_escape_property(self.file)}"]
@@ -99,8 +113,9 @@ class Problem:
 
 
 def _escape_data(text: str) -> str:
-    # GitHub workflow-command escaping, so a message can never end or forge an annotation.
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # GitHub workflow-command escaping, so a message can never end or forge an annotation; other
+    # control characters are shown escaped.
+    return escape_controls(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:
@@ -115,11 +130,19 @@ class Verbatim:
     folder: str | None
     checked: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+    # Checking stopped at --max-problems, perhaps before the verbatim checks: `ran` is then False.
+    stopped: bool = False
 
     def to_dict(self) -> dict[str, object]:
-        return {"ran": self.ran, "folder": self.folder, "checked": list(self.checked), "missing": list(self.missing)}
+        out: dict[str, object] = {"ran": self.ran, "folder": self.folder, "checked": list(self.checked),
+                                  "missing": list(self.missing)}
+        return {**out, "stopped": True} if self.stopped else out
 
     def to_text(self) -> str:
+        if self.stopped:
+            return (f"verbatim checks NOT (all) run: checking stopped at --max-problems before every check ran "
+                    f"(source texts in {self.folder}); quotations, evidence and names may not have been compared "
+                    "with their sources")
         if not self.ran:
             if self.folder is None:
                 why = "no source texts given"
@@ -143,10 +166,13 @@ class Report:
     problems: tuple[Problem, ...]
     # What the verbatim checks ran against; set by `validate`, which always states it (None elsewhere).
     verbatim: Verbatim | None = None
+    # False when validation stopped at --max-problems: the counts are then lower bounds ("at least");
+    # the verdict (`valid`) is exact either way.
+    complete: bool = True
 
     @classmethod
-    def of(cls, problems: Iterable[Problem], verbatim: Verbatim | None = None) -> Report:
-        return cls(tuple(sorted(set(problems), key=_sort_key)), verbatim)
+    def of(cls, problems: Iterable[Problem], verbatim: Verbatim | None = None, *, complete: bool = True) -> Report:
+        return cls(tuple(sorted(set(problems), key=_sort_key)), verbatim, complete)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -163,38 +189,60 @@ class Report:
     def codes(self) -> list[str]:
         return [p.code for p in self.problems]
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, limit: int | None = None) -> dict[str, object]:
+        """The report as data; with `limit`, only the first `limit` problems, the rest counted in
+        "more" (the stats always count them all)."""
+        shown = self.problems if limit is None else self.problems[:limit]
         out: dict[str, object] = {
             "valid": self.valid,
             "stats": {"errors": len(self.errors), "warnings": len(self.warnings)},
-            "problems": [p.to_dict() for p in self.problems],
+            "problems": [p.to_dict() for p in shown],
         }
+        if len(shown) < len(self.problems):
+            out["more"] = len(self.problems) - len(shown)
+        if not self.complete:
+            out["complete"] = False  # stopped at the cap: "more" and "stats" are lower bounds
+            out["more"] = max(len(self.problems) - len(shown), 1)
         if self.verbatim is not None:
             out["verbatim"] = {**self.verbatim.to_dict(), "statement": self.verbatim.to_text()}
         return out
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+    def to_json(self, limit: int | None = None) -> str:
+        return json_text(self.to_dict(limit))
 
-    def to_text(self) -> str:
-        lines = [p.to_text() for p in self.problems]
+    def to_text(self, limit: int | None = None) -> str:
+        shown = self.problems if limit is None else self.problems[:limit]
+        lines = [p.to_text() for p in shown]
+        if len(shown) < len(self.problems) or not self.complete:
+            lines.append(self._more(len(self.problems) - len(shown)))
         if self.verbatim is not None:
             lines.append(self.verbatim.to_text())
+        least = "" if self.complete else "at least "
         if self.valid:
-            lines.append(f"valid ({len(self.warnings)} warning(s))" if self.warnings else "valid")
+            lines.append(f"valid ({least}{len(self.warnings)} warning(s))" if self.warnings else "valid")
         else:
-            lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)")
+            lines.append(f"{least}{len(self.errors)} error(s), {least}{len(self.warnings)} warning(s)")
         return "\n".join(lines)
 
-    def to_github(self) -> str:
-        lines = [p.to_github() for p in self.problems]
+    def to_github(self, limit: int | None = None) -> str:
+        shown = self.problems if limit is None else self.problems[:limit]
+        lines = [p.to_github() for p in shown]
+        if len(shown) < len(self.problems) or not self.complete:
+            lines.append(f"::warning title=kuril-data::{_escape_data(self._more(len(self.problems) - len(shown)))}")
         if self.verbatim is not None:
             level = "notice" if self.verbatim.ran else "warning"
             lines.append(f"::{level} title=verbatim checks::{_escape_data(self.verbatim.to_text())}")
         return "\n".join(lines)
 
-    def render(self, fmt: str) -> str:
-        return {"text": self.to_text, "json": self.to_json, "github": self.to_github}[fmt]()
+    def render(self, fmt: str, limit: int | None = None) -> str:
+        return {"text": self.to_text, "json": self.to_json, "github": self.to_github}[fmt](limit)
+
+    def _more(self, n: int) -> str:
+        """The line that counts the problems not shown: exactly, or as a lower bound when checking stopped."""
+        if self.complete:
+            return f"… and {n} more problem(s) not shown (raise --max-problems, or 0 for all)"
+        return (f"… and at least {max(n, 1)} more problem(s) not shown: checking stopped at --max-problems "
+                "(raise it, or 0 for all)")
 
 
 def _sort_key(p: Problem) -> tuple[str, int, str, str, str]:

@@ -21,8 +21,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_atomic
 from .dates import EARLIEST, LATEST
-from .dictionary import write_atomic
 from .errors import KurilDataError
 from .export import checked_or_refuse
 from .rows import typed_rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,14 +50,19 @@ def data_bytes(package: Package) -> int:
 
 
 def check(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[str] | None = None,
-          limits: Limits = DEFAULT_LIMITS, engine: Engine | None = None) -> Checked:
+          limits: Limits = DEFAULT_LIMITS, engine: Engine | None = None,
+          max_problems: int | None = None) -> Checked:
     """Read and validate the package at `path`; see `validate`.
 
     `engine` picks how the registry's checks run: every row judged ("python"), or only the rows
     their vectorised finders keep ("arrow"); the judgements, so the problems, are the same. By
     default Arrow is used from ARROW_MIN_BYTES of data on.
+
+    `max_problems` stops the checks once that many problems are held (see `gather`): the report
+    is then marked incomplete (`Report.complete`), its verdict still exact. Export, release and
+    load need every problem and leave it None.
     """
-    package, problems = read_package(path)
+    package, problems = read_package(path, limits)
     if package is None:
         return Checked(None, {}, Report.of(problems))
     if engine is None:
@@ -64,8 +70,37 @@ def check(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[str]
     tables, read_problems = read_tables(package, limits, arrow=engine == "arrow")
     problems += read_problems
     ctx = Context(package, tables, Path(sources) if sources is not None else None)
-    problems.extend(run(ctx, engine))
-    return Checked(package, tables, Report.of(problems))
+    if max_problems is None:
+        problems.extend(run(ctx, engine))
+        return Checked(package, tables, Report.of(problems))
+    complete = gather(run(ctx, engine), problems, max_problems)
+    return Checked(package, tables, Report.of(problems, complete=complete))
+
+
+def gather(found: Iterator[Problem], problems: list[Problem], cap: int) -> bool:
+    """Append the problems `found` to `problems` until `cap` are held; True when none was left out.
+
+    Past the cap the checks run on only while the verdict is open: the first error found then is
+    kept (so "at least one more" is true, and so is "not valid") and the checks stop; warnings past
+    the cap are dropped. So a million bad rows cost the first `cap` problems, not a million.
+    """
+    errors = any(p.severity == "error" for p in problems)
+    complete = True
+    try:
+        for problem in found:
+            if len(problems) < cap:
+                problems.append(problem)
+                errors = errors or problem.severity == "error"
+                continue
+            complete = False
+            if errors or problem.severity == "error":
+                problems.append(problem)
+                return False
+    finally:
+        close = getattr(found, "close", None)
+        if close is not None:
+            close()  # the checks' generators stop here, not at garbage collection
+    return complete
 
 
 def validate(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[str] | None = None,
