@@ -110,11 +110,11 @@ def test_csvs_are_canonical() -> None:
     assert not result.changed and not result.refused and not result.problems
 
 
-def test_readme_names_every_table() -> None:
-    """The README's data model lists every table of the package."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_data_model_names_every_table() -> None:
+    """The data model (docs/data.md) lists every table of the package."""
+    doc = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
     for path in sorted((ROOT / "schemas").glob("*.json")):
-        assert f"`{Path(path).stem}`" in readme, path.stem
+        assert f"`{Path(path).stem}`" in doc, path.stem
 
 
 def test_readme_counts_match_the_data() -> None:
@@ -128,13 +128,13 @@ def test_readme_counts_match_the_data() -> None:
         assert int(count) == len(_rows(table)), table
 
 
-def test_readme_describes_every_disagreement() -> None:
-    """Every disagreement has a data note in the README, and no note is stale."""
+def test_every_disagreement_is_described() -> None:
+    """Every disagreement has a data note in docs/data.md, and no note is stale."""
     import re
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = readme.index("## Where the sources disagree")
-    section = readme[start:readme.index("\n## ", start + 1)]
+    doc = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
+    start = doc.index("## Where the sources disagree")
+    section = doc[start:doc.index("\n## ", start + 1)]
     listed = set(re.findall(r"^- `([a-z0-9-]+)`:", section, flags=re.M))
     assert listed == {r["disagreement_id"] for r in _rows("disagreements")}
 

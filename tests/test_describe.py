@@ -86,7 +86,8 @@ def test_no_project_url_is_written_by_hand_elsewhere() -> None:
                  if p not in allowed and host in p.read_text(encoding="utf-8", errors="replace")]
     assert offenders == []
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for url in re.findall(rf"https?://{re.escape(host)}[^\s)>\]`\"']*", readme):
+    for url in re.findall(rf"https?://{re.escape(host)}[^\s)>\]`\"',;]*", readme):
+        url = url.rstrip(".:")  # the end of a sentence, not of the URL
         assert url in proj.urls.values(), f"README.md writes {url}, which is not a [project.urls] value"
 
 
@@ -239,6 +240,7 @@ def test_release_readme_says_what_it_is_and_its_examples_run(release: Path, monk
     assert proj.release_page(proj.version) in text and "CITATION.cff" in text
     assert "LICENSE-DATA.md" in text and "CC-BY-4.0" in text
     assert "arrow::read_parquet" in text  # R
+    assert "| `timeline.svg` |" in text and "| `site/` |" in text  # each listed as it is in the release
     [python] = _blocks(text, "python")
     done = subprocess.run([sys.executable, "-c", python + "\nprint(len(events))"], cwd=release.parent,
                           capture_output=True, text=True, timeout=300, check=False)

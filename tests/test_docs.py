@@ -1,6 +1,9 @@
-"""Documentation that cannot drift: every problem code and command is described in the README."""
+"""Documentation that cannot drift: every problem code and command is described in the CLI reference
+(docs/cli.md, linked from the README), and every relative link of the docs leads somewhere."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -10,19 +13,21 @@ from kuril_data.report import CODES
 from .conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+CLI_DOC = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
 SECURITY = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("code", sorted(CODES))
 def test_readme_lists_every_problem_code(code: str) -> None:
-    """The README's table of checks names every problem code the validator can report."""
-    assert f"`{code}`" in README
+    """The CLI reference's table of checks names every problem code the validator can report."""
+    assert f"`{code}`" in CLI_DOC
 
 
 @pytest.mark.parametrize("command", sorted(cli.commands))
 def test_readme_shows_every_command(command: str) -> None:
-    """Each kuril-data command appears in the README with its usage."""
-    assert f"kuril-data {command}" in README
+    """Each kuril-data command appears in the CLI reference with its usage, and the README links it."""
+    assert f"kuril-data {command}" in CLI_DOC
+    assert "(docs/cli.md)" in README
 
 
 @pytest.mark.parametrize("option", ["--max-file-bytes", "--max-cell-bytes", "--max-cells-per-row", "--max-rows"])
@@ -31,3 +36,23 @@ def test_security_lists_every_limit(option: str) -> None:
     assert f"`{option}`" in SECURITY
     params = {o for p in cli.commands["validate"].params for o in getattr(p, "opts", [])}
     assert option in params
+
+
+DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_relative_links_lead_to_files(doc) -> None:  # type: ignore[no-untyped-def]
+    """Every relative link (file or file#anchor) of the README, CONTRIBUTING, SECURITY and docs/ names
+    an existing file, and an anchor names a heading of it: the moved text left no dead link."""
+    text = doc.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # an absolute URL
+        path, _, anchor = target.partition("#")
+        linked = (doc.parent / path).resolve() if path else doc
+        assert linked.is_file(), f"{doc.name}: link {target} leads nowhere"
+        if anchor and linked.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", linked.read_text(encoding="utf-8"), flags=re.M)
+            slugs = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+            assert anchor in slugs, f"{doc.name}: link {target}: no such heading"

@@ -187,6 +187,8 @@ def release_readme(package: Package, folder: Path, created: str, proj: Project |
     authors = ", ".join(author_names(package, proj))
     data_licence = f"{licenses[0].get('title', licenses[0].get('name', ''))} ({licenses[0].get('name', '')})"
     timeline = ("\n| `timeline.svg` | every event on a time axis |" if (folder / "timeline.svg").is_file() else "")
+    if (folder / "site" / "index.html").is_file():
+        timeline += "\n| `site/` | a website of the data, offline: open `site/index.html` (a page per record, search) |"
     licence_files = "".join(f", `{n}`" for n in LICENSES if (folder / n).is_file())
     return f"""# {d.get('title', package.name)} — release {version}
 
