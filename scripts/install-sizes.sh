@@ -14,7 +14,7 @@ base=$("$work/empty/bin/python" -c 'import sysconfig; print(sysconfig.get_paths(
 base_kb=$(du -sk "$base" | cut -f1)
 base_n=$("$work/empty/bin/pip" list --format=freeze 2>/dev/null | wc -l)
 printf '| install | packages (kuril-data included) | size of site-packages |\n|---|---|---|\n'
-for extra in "" "[tools]" "[serve]" "[tools,serve]"; do
+for extra in "" "[tools]" "[serve]"; do
   venv="$work/v"
   rm -rf "$venv" && python3 -m venv "$venv"
   "$venv/bin/pip" install -q -c constraints.txt "kuril-data${extra} @ file://$(realpath "$wheel")" 2>/dev/null
