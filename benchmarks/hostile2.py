@@ -68,7 +68,8 @@ def fmt_bare_cr(tmp: Path, scale: int) -> list[str]:
     pkg = _package(tmp)
     places = pkg / "data" / "places.csv"
     lines = places.read_text(encoding="utf-8").splitlines()
-    lines += [f'cr-{i:03d},"Signing\rof {i}",city,,' for i in range(scale)]
+    width = lines[0].count(",") + 1  # as many cells as the header (the schema gains columns)
+    lines += [f'cr-{i:03d},"Signing\rof {i}",city' + "," * (width - 3) for i in range(scale)]
     places.write_bytes("\r\n".join(lines).encode("utf-8") + b"\r\n")
     return [KURIL, "fmt", str(pkg)]
 

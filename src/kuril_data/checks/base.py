@@ -175,15 +175,26 @@ def threads() -> int:
     return max(1, min(4, cores))
 
 
-def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python") -> Iterator[Problem]:
-    """Every problem the checks find. Only the Arrow engine uses the finders."""
+def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python", *, lazy: bool = False) -> Iterator[Problem]:
+    """Every problem the checks find. Only the Arrow engine uses the finders.
+
+    `lazy` (a run that may stop early, at --max-problems): each unit's candidates are found just
+    before it is judged, one unit at a time, so a stopped run never finds those of the units it
+    did not reach; otherwise a check's finders run side by side first (`find_all`)."""
     if engine == "arrow":
         for table in ctx.tables.values():
             for name in table.resource.schema.names:
                 table.array(name)  # made here, not in the finders' threads
     for check in checks:
         units = list(check.units(ctx))
-        candidates = check.find_all(ctx, units) if engine == "arrow" else [None] * len(units)
+        candidates: Iterable[Rows | None]
+        if engine != "arrow":
+            candidates = [None] * len(units)
+        elif lazy and check.find is not None and type(check).find_all is Check.find_all:
+            find = check.find
+            candidates = (find(ctx, u) for u in units)
+        else:
+            candidates = check.find_all(ctx, units)
         for unit, rows in zip(units, candidates, strict=True):
             if rows is None or len(rows):
                 yield from check.judge(ctx, unit, View(unit.table, rows))
