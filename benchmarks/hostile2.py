@@ -68,7 +68,8 @@ def fmt_bare_cr(tmp: Path, scale: int) -> list[str]:
     pkg = _package(tmp)
     places = pkg / "data" / "places.csv"
     lines = places.read_text(encoding="utf-8").splitlines()
-    lines += [f'cr-{i:03d},"Signing\rof {i}",city,,' for i in range(scale)]
+    width = lines[0].count(",") + 1  # as many cells as the header (the schema gains columns)
+    lines += [f'cr-{i:03d},"Signing\rof {i}",city' + "," * (width - 3) for i in range(scale)]
     places.write_bytes("\r\n".join(lines).encode("utf-8") + b"\r\n")
     return [KURIL, "fmt", str(pkg)]
 
@@ -203,10 +204,17 @@ def many_rows(tmp: Path, scale: int) -> list[str]:
 
 
 def bad_rows_github(tmp: Path, scale: int) -> list[str]:
-    """validate --format github of 100 k (1 M) rows that each break several rules."""
+    """validate --format github of 1 M rows (the issue's size) that each break several rules; at 10x,
+    10 M such rows (a 430 MB file: refused by its size before it is read)."""
     pkg = _package(tmp)
-    with (pkg / "data" / "places.csv").open("a", encoding="utf-8") as f:
-        f.writelines(f"BAD {i},\x1b[31m ,nowhere,missing-{i},,\n" for i in range(100_000 * scale))
+    places = pkg / "data" / "places.csv"
+    with places.open("a", encoding="utf-8") as f:
+        f.writelines(f"BAD {i},\x1b[31m ,nowhere,missing-{i},,\n" for i in range(1_000_000))
+    if scale > 1:  # the same rows, repeated: only the file's size is looked at before refusing it
+        block = places.read_bytes().split(b"\n", 1)[1]
+        with places.open("ab") as f:
+            for _ in range(scale - 1):
+                f.write(block)
     return [KURIL, "validate", str(pkg), "--format", "github"]
 
 

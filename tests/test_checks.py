@@ -15,9 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kuril_data.checks import REGISTRY, Check, View
-from kuril_data.checks.base import Context
+from kuril_data.checks.base import CHUNK, Chunked, Context, row_list
 from kuril_data.package import read_package
+from kuril_data.read import Table
 from kuril_data.report import CODES
+from kuril_data.validate import check as check_package
 from kuril_data.validate import read_tables
 
 from .conftest import FIXTURE_SOURCES, INVALID, build_package
@@ -44,7 +46,7 @@ def _missed(pkg: Path, sources: Path | None = None) -> list[str]:
             reported = {p.line for p in check.judge(ctx, unit, View(unit.table, None))}
             if rows is None:
                 continue  # no finder: every row is judged
-            named = {unit.table.line(i) for i in rows}
+            named = {unit.table.line(i) for i in row_list(rows)}
             missed += [f"{check.name}: {unit.table.file}:{line}" for line in sorted(reported - named, key=str)]
     return missed
 
@@ -93,3 +95,49 @@ def test_a_check_needs_no_finder() -> None:
 
     assert Nothing().find is None
     assert Nothing().find_all(None, [1, 2]) == [None, None]  # type: ignore[arg-type]
+
+
+def test_chunked_reads_like_the_list_it_stands_for() -> None:
+    """The judgements' candidate values are built a chunk at a time; read in any order, they are the list."""
+    made: list[tuple[int, int]] = []
+
+    def make(a: int, b: int) -> list[int]:
+        made.append((a, b))
+        return [i * 3 for i in range(a, b)]
+
+    n = 2 * CHUNK + 5
+    seq = Chunked(n, make)
+    assert len(seq) == n and not made  # nothing is built before it is read
+    assert seq[0] == 0 and seq[-1] == 3 * (n - 1) and seq[CHUNK] == 3 * CHUNK
+    assert seq[n - 3:] == [3 * i for i in range(n - 3, n)]
+    assert list(seq) == [3 * i for i in range(n)]
+    assert list(zip(seq, range(4), strict=False)) == [(0, 0), (3, 1), (6, 2), (9, 3)]
+    with pytest.raises(IndexError):
+        seq[n]
+
+
+def test_a_capped_run_builds_only_the_values_it_judges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --max-problems, the Arrow engine keeps candidates as row indices and reads their values
+    a chunk at a time: on 3 chunks of bad rows it stops within the first chunk (issue 15: 1 M bad
+    rows in --format github stay under 256 MB)."""
+    pkg = build_package(tmp_path)
+    rows = 3 * CHUNK
+    with (pkg / "data" / "places.csv").open("a", encoding="utf-8") as f:
+        f.writelines(f"BAD {i},\x1b[31m ,nowhere,missing-{i},,\n" for i in range(rows))
+    taken: list[int] = []
+    take = Table.take
+
+    def counting(self: Table, name: str, which: list[int]) -> list[str]:
+        taken.append(len(which))
+        return take(self, name, which)
+
+    monkeypatch.setattr(Table, "take", counting)
+    capped = check_package(pkg, engine="arrow", max_problems=50)
+    assert not capped.report.complete and not capped.report.valid
+    assert 50 <= len(capped.report.problems) <= 51
+    assert sum(taken) <= 2 * CHUNK, taken  # the values of the first chunk, not of 3 * CHUNK candidates
+    # The capped problems are problems of the full run (same judgements).
+    monkeypatch.setattr(Table, "take", take)
+    full = check_package(pkg, engine="arrow")
+    assert len(full.report.problems) > 3 * rows
+    assert set(capped.report.problems) <= set(full.report.problems)

@@ -176,6 +176,11 @@ def load_contract(source: Path) -> None:
         load(source=source)
 
 
+def _own_csv(rel: str) -> bool:
+    """A CSV file of the package's own data folder: the only files fmt may rewrite."""
+    return rel.startswith("pkg/data/") and rel.count("/") == 2 and rel.endswith(".csv")
+
+
 def _fresh_package(tmp_path: Path) -> Path:
     pkg = tmp_path / "pkg"
     if pkg.exists():
@@ -193,7 +198,8 @@ SCHEMAS = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted((RO
 @FUZZ
 @given(descriptor=mutated(DESCRIPTOR))
 def test_fuzz_descriptor(tmp_path_factory: pytest.TempPathFactory, descriptor: Any) -> None:
-    """A mutated datapackage.json: validate, fmt --check, diff and load keep the contract."""
+    """A mutated datapackage.json: validate, fmt --check, diff and load keep the contract; fmt
+    rewrites at most the package's own CSV files, never a path the descriptor points elsewhere."""
     tmp_path = tmp_path_factory.mktemp("fuzz-desc")
     pkg = _fresh_package(tmp_path)
     (pkg / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
@@ -202,6 +208,8 @@ def test_fuzz_descriptor(tmp_path_factory: pytest.TempPathFactory, descriptor: A
         run_cli("fmt", "--check", str(pkg))
         run_cli("diff", str(pkg), str(pkg))
         load_contract(pkg)
+    with contract(tmp_path, allowed=_own_csv):
+        run_cli("fmt", str(pkg))
 
 
 @FUZZ
@@ -217,6 +225,8 @@ def test_fuzz_schema(tmp_path_factory: pytest.TempPathFactory, name: str, data: 
         run_cli("validate", str(pkg), "--format", "github")
         run_cli("diff", str(pkg), str(pkg), "--format", "markdown")
         load_contract(pkg)
+    with contract(tmp_path, allowed=_own_csv):
+        run_cli("fmt", str(pkg))
 
 
 @FUZZ
@@ -236,34 +246,60 @@ def test_fuzz_csv(tmp_path_factory: pytest.TempPathFactory, raw: bytes) -> None:
             assert "would reformat" not in run_cli("fmt", "--check", str(pkg))
 
 
-@pytest.mark.filterwarnings("ignore:Duplicate name")  # a member twice is one of the attacks
-@FUZZ
-@given(extra=st.lists(st.tuples(st.sampled_from(ZIP_NAMES), st.sampled_from([b"x", b"place_id\nowned\n", b"{}"]),
-                                st.booleans()), max_size=4),
-       descriptor=st.one_of(st.none(), mutated(DESCRIPTOR)))
-def test_fuzz_zip(tmp_path_factory: pytest.TempPathFactory, extra: list[tuple[str, bytes, bool]],
-                  descriptor: Any) -> None:
-    """A release zip with hostile member names, links and a mutated descriptor: load, validate and diff
-    keep the contract and write nothing outside a temporary folder."""
-    tmp_path = tmp_path_factory.mktemp("fuzz-zip")
+VICTIM = "{victim}"  # replaced by an absolute path outside the test's folder: the issue-15 attack's target
+ZIP_NAMES += [f"{NAME}/{VICTIM}", f"{NAME}//{VICTIM}", VICTIM]
+HOSTILE_ZIP = st.tuples(
+    st.lists(st.tuples(st.sampled_from(ZIP_NAMES), st.sampled_from([b"x", b"place_id\nowned\n", b"{}"]),
+                       st.booleans()), max_size=4),
+    st.one_of(st.none(), mutated(DESCRIPTOR)),
+    st.booleans())  # the descriptor names the victim's absolute path as a resource path
+
+
+def _hostile_zip(tmp_path: Path, tag: str, victim: Path, spec: tuple[list[tuple[str, bytes, bool]], Any, bool]) -> Path:
+    """A release zip built from the package with hostile members, links and descriptor; removes the package."""
+    extra, descriptor, aim = spec
     pkg = _fresh_package(tmp_path)
+    if descriptor is None and aim:
+        descriptor = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    if aim and isinstance(descriptor, dict) and isinstance(descriptor.get("resources"), list) \
+            and descriptor["resources"] and isinstance(descriptor["resources"][0], dict):
+        descriptor["resources"][0]["path"] = victim.as_posix()
     if descriptor is not None:
         (pkg / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
-    z = tmp_path / "release.zip"
+    z = tmp_path / f"{tag}.zip"
     with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(pkg.rglob("*")):
             if path.is_file():
                 zf.writestr(f"{NAME}/{path.relative_to(pkg).as_posix()}", path.read_bytes())
         for name, data, link in extra:
-            info = zipfile.ZipInfo(name)
+            info = zipfile.ZipInfo(name.replace(VICTIM, victim.as_posix().lstrip("/")) if name != VICTIM
+                                   else victim.as_posix())
             if link:
                 info.external_attr = 0o120777 << 16
             zf.writestr(info, data)
     shutil.rmtree(pkg)
+    return z
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")  # a member twice is one of the attacks
+@FUZZ
+@given(old=HOSTILE_ZIP, new=HOSTILE_ZIP)
+def test_fuzz_zip(tmp_path_factory: pytest.TempPathFactory, old: Any, new: Any) -> None:
+    """Release zips with hostile member names (the issue-15 double slash before an absolute path
+    among them), links and a mutated descriptor that may name that absolute path: load, validate,
+    and diff of two such zips keep the contract and write nothing outside a temporary folder: not
+    the victim path (outside the test's folder), not anywhere in it."""
+    tmp_path = tmp_path_factory.mktemp("fuzz-zip")
+    victim = tmp_path_factory.mktemp("fuzz-victim") / "owned.csv"
+    first = _hostile_zip(tmp_path, "old", victim, old)
+    second = _hostile_zip(tmp_path, "new", victim, new)
     with contract(tmp_path):
-        load_contract(z)
-        run_cli("validate", str(z))
-        run_cli("diff", str(z), str(z))
+        load_contract(first)
+        run_cli("validate", str(first))
+        run_cli("diff", str(first), str(first))
+        for fmt in ("text", "markdown", "json"):
+            run_cli("diff", str(first), str(second), "--format", fmt)
+    assert not victim.exists() and not any(victim.parent.iterdir())
     assert not Path("/etc/owned.csv").exists()
 
 
@@ -296,6 +332,7 @@ def test_fuzz_sqlite(tmp_path_factory: pytest.TempPathFactory, release_sqlite: P
     with contract(tmp_path):
         load_contract(db_path)
         run_cli("validate", str(db_path))
+        run_cli("diff", str(release_sqlite / "kuril-data.sqlite"), str(db_path))
 
 
 def test_fuzz_budget_is_documented() -> None:

@@ -115,3 +115,27 @@ def test_control_characters_are_escaped_in_diff(tmp_path: Path) -> None:
         out = CliRunner().invoke(cli, ["diff", str(old), str(new), "--format", fmt]).output
         assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out, fmt
         assert "owned" in out
+
+
+def test_control_characters_in_the_sources_folder_are_escaped_in_the_verbatim_statement(tmp_path: Path) -> None:
+    """The verbatim statement names the sources folder: one holding escape codes in its name is shown
+    escaped, in every format, whether the checks ran, found no file, or stopped at the cap."""
+    import shutil
+
+    (tmp_path / "pkg").mkdir()
+    pkg = build_package(tmp_path / "pkg")
+    folder = tmp_path / f"src{ESC}"
+    shutil.copytree(FIXTURE_SOURCES, folder)
+    empty = tmp_path / f"empty{ESC}"
+    empty.mkdir()
+    for sources, statement in ((folder, "verbatim checks ran against"), (empty, "verbatim checks NOT run")):
+        for fmt in ("text", "json", "github"):
+            result = CliRunner().invoke(cli, ["validate", str(pkg), "--sources", str(sources), "--format", fmt])
+            assert result.exit_code in (0, 1), result.output
+            out = result.output
+            assert statement in out, (fmt, out)
+            assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out, fmt
+            assert "]0;owned" in out and "\\x1b" in out  # the folder is named, escaped
+    _many_bad_rows(pkg, 30)
+    capped = CliRunner().invoke(cli, ["validate", str(pkg), "--sources", str(folder), "--max-problems", "5"]).output
+    assert "verbatim checks NOT (all) run" in capped and "\x1b" not in capped and "\\x1b]0;owned" in capped

@@ -251,3 +251,49 @@ def test_stale_cache_is_downloaded_again(served: str, cache: Path) -> None:
     assert sha256(again.zip) == again.sha256
     assert (again.folder / "datapackage.json").is_file()
 
+
+
+@pytest.mark.parametrize(("member", "reason"), [
+    ("{top}/data/../../../{victim}", "leaves the archive folder ('..')"),
+    ("{top}\\..\\..\\{victim}", "has a backslash in its path"),
+    ("C:/{victim}", "has an absolute path"),
+    ("/{victim}", "has an absolute path"),
+    ("{top}/./data//../../{victim}", "leaves the archive folder ('..')"),
+    ("{top}/datapackage.json/", "in the archive twice (after normalising its name)"),
+], ids=["dotdot", "backslash", "drive", "absolute", "dotdot-after-normalising", "duplicate-after-normalising"])
+def test_release_member_names_are_judged_after_normalising(member: str, reason: str, tmp_path: Path, cache: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """fetch judges a pinned zip's member names with the one check every zip reader uses (archive.py):
+    names are normalised first; an unsafe one refuses the whole zip (exit 2), nothing is written."""
+    top = f"kuril-data-{VERSION}"
+    victim = (tmp_path / "victim" / "owned.txt").as_posix().lstrip("/")
+    data = _zip({f"{top}/datapackage.json": b"{}", member.format(top=top, victim=victim): b"owned"})
+    pin(monkeypatch, data)
+    with serve(mirror(tmp_path, data)) as url:
+        monkeypatch.setenv("KURIL_DATA_RELEASES_URL", url)
+        result = CliRunner().invoke(cli, ["fetch", VERSION, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert reason in result.output
+    assert not (tmp_path / "victim").exists() and not (tmp_path / "out").exists()
+    assert not any(cache.rglob("*"))
+
+
+def test_release_double_slash_member_stays_inside_and_out_gets_the_whole_folder(
+        tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member 'kuril-data-X//<absolute path>' (issue 15) is read by its normalised name: it lands
+    inside the release folder, never at the absolute path; --out still delivers every member."""
+    top = f"kuril-data-{VERSION}"
+    victim = tmp_path / "victim" / "owned.txt"
+    data = _zip({f"{top}/datapackage.json": b"{}", f"{top}/./README.md": b"readme",
+                 f"{top}//{victim.as_posix()}": b"owned", f"{top}/dir/": b""})
+    pin(monkeypatch, data)
+    with serve(mirror(tmp_path, data)) as url:
+        monkeypatch.setenv("KURIL_DATA_RELEASES_URL", url)
+        result = CliRunner().invoke(cli, ["fetch", VERSION, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert not victim.parent.exists()
+    folder = tmp_path / "out" / top
+    inside = folder.joinpath(*victim.as_posix().lstrip("/").split("/"))
+    assert inside.read_bytes() == b"owned"
+    assert (folder / "README.md").read_bytes() == b"readme" and (folder / "datapackage.json").read_bytes() == b"{}"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [top, f"{top}.zip"]

@@ -13,13 +13,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import zipfile
-import zlib
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from .archive import unsafe_archive
 from .atomic import write_atomic
 from .download import DownloadError, cache_dir, download, sha256_of, url_for, verified
 from .errors import KurilDataError
@@ -33,7 +30,6 @@ ARTIFACT = "kuril-data"
 CACHE_SUBDIR = "releases"
 ABOUT = ("Published kuril-data releases: SHA-256 of each version's zip, and the build date (SOURCE_DATE_EPOCH) "
          "it was built with, to rebuild it byte for byte. Written by `kuril-data release`; do not edit by hand.")
-MAX_UNPACKED_BYTES = 2_000_000_000  # a release is a few MB; refuse a zip bomb long before the disk fills
 
 
 class ReleaseError(KurilDataError):
@@ -152,32 +148,13 @@ def fetch_release(version: str, out: str | os.PathLike[str] | None = None) -> Fe
 
 
 def unpack(zip_path: Path, dest: Path, top: str) -> None:
-    """Unpack the release zip into `dest`, refusing unsafe names, members outside `top/`, links and
-    bombs; the zip must hold `top/datapackage.json`."""
-    total = 0
+    """Unpack the whole release folder `top/` of the zip into `dest`, with the member judgement and
+    limits every zip reader shares (`versions.unpack_tree`); the zip must hold `top/datapackage.json`."""
+    from .versions import VersionError, unpack_tree
+
     try:
-        with zipfile.ZipFile(zip_path) as zf:
-            why = unsafe_archive(zf)
-            if why:
-                raise ReleaseError(f"{zip_path.name}: refusing the archive: {why}")
-            for info in zf.infolist():
-                parts = PurePosixPath(info.filename).parts
-                if not parts or parts[0] != top:
-                    raise ReleaseError(f"{zip_path.name}: member {info.filename!r} is outside the folder {top}/")
-                if info.is_dir():
-                    continue
-                total += info.file_size
-                if total > MAX_UNPACKED_BYTES:
-                    raise ReleaseError(f"{zip_path.name}: unpacks to more than {MAX_UNPACKED_BYTES} bytes")
-                target = dest.joinpath(*parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, open(target, "xb") as dst:
-                    dst.write(src.read(info.file_size + 1))  # a lying size header cannot make it read more
-                if target.stat().st_size != info.file_size:
-                    raise ReleaseError(f"{zip_path.name}: member {info.filename!r} is not the size it declares")
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-        raise ReleaseError(f"{zip_path.name}: corrupt zip ({exc})") from None
-    except OSError as exc:
-        raise ReleaseError(f"{zip_path.name}: cannot unpack ({exc.strerror or exc})") from None
+        unpack_tree(zip_path, dest, top)
+    except VersionError as exc:
+        raise ReleaseError(str(exc)) from None
     if not (dest / top / "datapackage.json").is_file():
         raise ReleaseError(f"{zip_path.name}: not a kuril-data release (no {top}/datapackage.json)")

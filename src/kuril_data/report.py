@@ -139,6 +139,10 @@ class Verbatim:
         return {**out, "stopped": True} if self.stopped else out
 
     def to_text(self) -> str:
+        """The statement, control characters escaped (the folder and file names are the user's)."""
+        return escape_controls(self._statement())
+
+    def _statement(self) -> str:
         if self.stopped:
             return (f"verbatim checks NOT (all) run: checking stopped at --max-problems before every check ran "
                     f"(source texts in {self.folder}); quotations, evidence and names may not have been compared "

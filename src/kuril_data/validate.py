@@ -73,7 +73,7 @@ def check(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[str]
     if max_problems is None:
         problems.extend(run(ctx, engine))
         return Checked(package, tables, Report.of(problems))
-    complete = gather(run(ctx, engine), problems, max_problems)
+    complete = gather(run(ctx, engine, lazy=True), problems, max_problems)
     return Checked(package, tables, Report.of(problems, complete=complete))
 
 

@@ -273,6 +273,36 @@ def unpack_zip(path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS, *, label
         raise VersionError(f"{label}: cannot read the zip archive: {exc}") from None
 
 
+def unpack_tree(path: Path, dest: Path, top: str, limits: Limits = DEFAULT_LIMITS, *, label: str | None = None) -> None:
+    """Unpack every member of a release zip (the whole folder `top/`, not only what its descriptor
+    names) into `dest`: what `kuril-data fetch --out` delivers. The same judgement as `unpack_zip`:
+    every member name is judged and normalised first (`archive`), files are written only under
+    `dest` at paths built from the normalised name, streamed within the size and ratio limits.
+    Raises VersionError; `dest` may then hold part of the folder and is the caller's to remove.
+    """
+    label = label or path.name
+    try:
+        with zipfile.ZipFile(path) as zf:
+            why = unsafe_archive(zf)
+            if why:
+                raise VersionError(f"{label}: refusing the archive: {why}")
+            budget = _Budget(label, limits)
+            for info in zf.infolist():
+                parts = member_name(info).split("/")
+                if parts[0] != top:
+                    raise VersionError(f"{label}: member {info.filename!r} is outside the folder {top}/")
+                if info.is_dir():
+                    continue
+                target = dest.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                budget.extract(zf, info, target, limits.max_file_bytes)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error, RuntimeError,
+            ValueError) as exc:  # RuntimeError: an encrypted member
+        raise VersionError(f"{label}: corrupt zip ({exc})") from None
+    except OSError as exc:
+        raise VersionError(f"{label}: cannot unpack ({exc.strerror or exc})") from None
+
+
 @dataclass
 class _Budget:
     """The bytes unpacked from one archive so far, against the limits, counted while streaming."""

@@ -48,9 +48,9 @@ REGISTRY: tuple[Check, ...] = (
 )
 
 
-def run(ctx: Context, engine: Engine = "python") -> Iterator[Problem]:
-    """Every problem the registry finds in the package of `ctx`."""
-    return _run(REGISTRY, ctx, engine)
+def run(ctx: Context, engine: Engine = "python", *, lazy: bool = False) -> Iterator[Problem]:
+    """Every problem the registry finds in the package of `ctx` (`lazy`: see base.run)."""
+    return _run(REGISTRY, ctx, engine, lazy=lazy)
 
 
 __all__ = ["REGISTRY", "Check", "Context", "Engine", "Message", "View", "cell_verdict", "run"]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, TypeVar
+from typing import Any, ClassVar, Literal, Protocol, TypeVar, cast
 
 from ..package import Package
 from ..read import Table
@@ -58,27 +58,71 @@ class Context:
         return self._memo.get(key)
 
 
+# The candidate rows of a unit: sorted row indices, as a list or an Arrow integer array (what the
+# finders return: 8 bytes a row, not a Python int object each).
+Rows = Any
+
+# A judgement reads its candidates' values this many rows at a time: a run stopped at
+# --max-problems builds the values of the rows it reached, not of a million candidates.
+CHUNK = 1 << 16
+
+
+def row_list(rows: Rows) -> list[int]:
+    """Candidate rows as a Python list."""
+    return rows if isinstance(rows, list) else rows.to_pylist()
+
+
+class Chunked(Sequence[T]):
+    """A long read-only sequence built CHUNK items at a time, as it is read (iterated or indexed
+    in order); only the chunk in use is held."""
+
+    def __init__(self, size: int, make: Callable[[int, int], list[T]]) -> None:
+        self._size, self._make = size, make
+        self._start, self._chunk = -1, cast(list[T], [])
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[T]:
+        for start in range(0, self._size, CHUNK):
+            yield from self._make(start, min(self._size, start + CHUNK))
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._size))]
+        if i < 0:
+            i += self._size
+        if not 0 <= i < self._size:
+            raise IndexError(i)
+        start = i - i % CHUNK
+        if start != self._start:
+            self._start, self._chunk = start, self._make(start, min(self._size, start + CHUNK))
+        return self._chunk[i - start]
+
+
 class View:
     """The rows of one table a judgement looks at: all of them, or a finder's candidates (in order)."""
 
-    def __init__(self, table: Table, rows: list[int] | None) -> None:
+    def __init__(self, table: Table, rows: Rows | None) -> None:
         self.table = table
         self.rows = rows
-        self._taken: dict[str, list[str]] = {}
+        self._taken: dict[str, Sequence[str]] = {}
 
     def column(self, name: str) -> Sequence[str]:
         """The values of column `name` in these rows ('' where the file lacks the column)."""
         if self.rows is None:
             return self.table.column(name)
         if name not in self._taken:
-            self._taken[name] = self.table.take(name, self.rows)
+            rows, table = self.rows, self.table
+            self._taken[name] = Chunked(len(rows), lambda a, b: table.take(name, row_list(rows[a:b])))
         return self._taken[name]
 
     @property
     def lines(self) -> Sequence[int]:
         if self.rows is None:
             return self.table.lines
-        return [self.table.line(i) for i in self.rows]
+        rows, table = self.rows, self.table
+        return Chunked(len(rows), lambda a, b: [table.line(i) for i in row_list(rows[a:b])])
 
 
 class Unit(Protocol):
@@ -112,10 +156,10 @@ class Check:
     def judge(self, ctx: Context, unit: Any, view: View) -> Iterator[Problem]:
         raise NotImplementedError
 
-    # A finder: the candidate rows of one unit, as sorted row indices. None: this check has none.
-    find: Callable[[Context, Any], list[int]] | None = None
+    # A finder: the candidate rows of one unit, as sorted row indices (Rows). None: this check has none.
+    find: Callable[[Context, Any], Rows] | None = None
 
-    def find_all(self, ctx: Context, units: list[Any]) -> list[list[int] | None]:
+    def find_all(self, ctx: Context, units: list[Any]) -> list[Rows | None]:
         """The candidates of every unit; the finders run side by side (Arrow kernels release the GIL)."""
         if self.find is None:
             return [None] * len(units)
@@ -131,15 +175,26 @@ def threads() -> int:
     return max(1, min(4, cores))
 
 
-def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python") -> Iterator[Problem]:
-    """Every problem the checks find. Only the Arrow engine uses the finders."""
+def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python", *, lazy: bool = False) -> Iterator[Problem]:
+    """Every problem the checks find. Only the Arrow engine uses the finders.
+
+    `lazy` (a run that may stop early, at --max-problems): each unit's candidates are found just
+    before it is judged, one unit at a time, so a stopped run never finds those of the units it
+    did not reach; otherwise a check's finders run side by side first (`find_all`)."""
     if engine == "arrow":
         for table in ctx.tables.values():
             for name in table.resource.schema.names:
                 table.array(name)  # made here, not in the finders' threads
     for check in checks:
         units = list(check.units(ctx))
-        candidates = check.find_all(ctx, units) if engine == "arrow" else [None] * len(units)
+        candidates: Iterable[Rows | None]
+        if engine != "arrow":
+            candidates = [None] * len(units)
+        elif lazy and check.find is not None and type(check).find_all is Check.find_all:
+            find = check.find
+            candidates = (find(ctx, u) for u in units)
+        else:
+            candidates = check.find_all(ctx, units)
         for unit, rows in zip(units, candidates, strict=True):
-            if rows is None or rows:
+            if rows is None or len(rows):
                 yield from check.judge(ctx, unit, View(unit.table, rows))

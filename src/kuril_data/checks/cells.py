@@ -13,7 +13,7 @@ from ..package import Field
 from ..read import Table
 from ..report import Problem
 from ..types import FIELD_TYPES
-from .base import Check, Context, Message, View
+from .base import Check, Context, Message, Rows, View
 from .patterns import fullmatch, plain
 from .text import FORBIDDEN, FORMULA_START, MAX_COMBINING_RUN, long_combining_run, show
 
@@ -72,7 +72,7 @@ class Cells(Check):
             if formula and value.startswith(FORMULA_START):
                 yield self.FORMULA(table, line, field.name, value=show(value, 30))
 
-    def find(self, ctx: Context, unit: FieldUnit) -> list[int]:
+    def find(self, ctx: Context, unit: FieldUnit) -> Rows:
         """Empty cells of a required field, and every non-empty value the judgement may object to
         or that starts like a formula."""
         import pyarrow.compute as pc

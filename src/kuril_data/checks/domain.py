@@ -10,7 +10,7 @@ from typing import NamedTuple
 from .. import dates
 from ..read import Table
 from ..report import Problem
-from .base import Check, Context, Message, View
+from .base import Check, Context, Message, Rows, View
 from .keys import link_index_key
 
 
@@ -64,7 +64,7 @@ class CitationLinks(Check):
                 yield self.MISMATCH(table, line, "citation_id", citation=cid,
                                     columns=" or ".join(m for m, _ in links))
 
-    def find(self, ctx: Context, unit: CitationUnit) -> list[int]:
+    def find(self, ctx: Context, unit: CitationUnit) -> Rows:
         import pyarrow.compute as pc
 
         from . import vector as v
@@ -116,7 +116,7 @@ class Uncited(Check):
             if rid not in cited:
                 yield self.UNCITED(table, line, key, record=rid)
 
-    def find(self, ctx: Context, unit: UncitedUnit) -> list[int]:
+    def find(self, ctx: Context, unit: UncitedUnit) -> Rows:
         import pyarrow.compute as pc
 
         from . import vector as v
@@ -143,7 +143,7 @@ class QuotationLanguage(Check):
             if src in lang and lang[src] != mine:
                 yield self.MISMATCH(quotes, line, "language", mine=mine, source=src, theirs=lang[src])
 
-    def find(self, ctx: Context, unit: TableUnit) -> list[int]:
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
         import pyarrow.compute as pc
 
         from . import vector as v
@@ -181,7 +181,7 @@ class EventDates(Check):
             if kind == "signing" and (mine.latest < theirs.earliest or mine.earliest > theirs.latest):
                 yield self.SIGNING(events, line, "date", date=when, document=doc, document_date=doc_date[doc])
 
-    def find(self, ctx: Context, unit: TableUnit) -> list[int]:
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
         import pyarrow.compute as pc
 
         from .. import arrow_lit as lit
@@ -215,7 +215,7 @@ class ReplyDates(Check):
             if mine and theirs and mine.latest and theirs.earliest and mine.latest < theirs.earliest:
                 yield self.BEFORE(documents, line, "in_reply_to", document=target, document_date=when[target])
 
-    def find(self, ctx: Context, unit: TableUnit) -> list[int]:
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
         import pyarrow.compute as pc
 
         from . import vector as v
@@ -247,7 +247,7 @@ class Disagreements(Check):
             if count[did] < 2:
                 yield self.LONE(unit.table, line, "disagreement_id", disagreement=did, count=count[did])
 
-    def find(self, ctx: Context, unit: TableUnit) -> list[int]:
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
         import pyarrow.compute as pc
 
         from .. import arrow_lit as lit

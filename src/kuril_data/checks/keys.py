@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from ..package import ForeignKey
 from ..read import Table
 from ..report import Problem
-from .base import Check, Context, Message, View, threads
+from .base import Check, Context, Message, Rows, View, row_list, threads
 from .text import is_nfc, nfc
 
 
@@ -39,7 +39,7 @@ class _Duplicates(Check):
             else:
                 first[value] = line
 
-    def find(self, ctx: Context, unit: KeyUnit) -> list[int]:
+    def find(self, ctx: Context, unit: KeyUnit) -> Rows:
         """Every row whose key occurs more than once: the first occurrences included."""
         return _repeats(ctx, *unit)
 
@@ -103,7 +103,7 @@ class ForeignKeys(Check):
                 yield self.MISSING(table, line, ",".join(fk.fields), value="/".join(value),
                                    resource=fk.resource, reference="/".join(fk.reference))
 
-    def find_all(self, ctx: Context, units: list[LinkUnit]) -> list[list[int] | None]:
+    def find_all(self, ctx: Context, units: list[LinkUnit]) -> list[Rows | None]:
         """Rows with a link whose value is not in the target column. Links into the same column
         are looked up together (one hash table per target column, side by side); composite keys
         are judged in full."""
@@ -125,7 +125,7 @@ class ForeignKeys(Check):
             jobs.append((pa.chunked_array(chunks, pa.string()), units[members[0]].target.array(column)))
         with ThreadPoolExecutor(threads()) as pool:
             indexes = list(pool.map(lambda job: pc.index_in(job[0], value_set=job[1]), jobs))
-        found: list[list[int] | None] = [None] * len(units)
+        found: list[Rows | None] = [None] * len(units)
         for members, index in zip(groups.values(), indexes, strict=True):
             offset = 0
             for n in members:
@@ -165,7 +165,7 @@ class ExactlyOneOf(Check):
             if len(got) != 1:
                 yield self.NOT_ONE(table, line, None, names=", ".join(names), got=", ".join(got) or "none")
 
-    def find(self, ctx: Context, unit: OneOfUnit) -> list[int]:
+    def find(self, ctx: Context, unit: OneOfUnit) -> Rows:
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -194,9 +194,9 @@ def _nfc_column(ctx: Context, table: Table, name: str) -> Any:
     array = table.array(name)
     pattern = table.resource.schema.field(name).constraints.get("pattern")
     if isinstance(pattern, str) and plain(pattern):  # mostly ASCII ids: only non-ASCII values can change
-        rows = v.rows(pc.invert(pc.string_is_ascii(array)))
+        rows = row_list(v.rows(pc.invert(pc.string_is_ascii(array))))
     else:
-        rows = v.rows(v.suspects(ctx, table, name))
+        rows = row_list(v.rows(v.suspects(ctx, table, name)))
     changed = [(i, nfc(x)) for i, x in zip(rows, table.take(name, rows), strict=True) if not is_nfc(x)]
     if not changed:
         return array
@@ -205,7 +205,7 @@ def _nfc_column(ctx: Context, table: Table, name: str) -> Any:
     return pc.replace_with_mask(flat, mask, lit.strings([x for _, x in changed]))
 
 
-def _repeats(ctx: Context, table: Table, key: tuple[str, ...]) -> list[int]:
+def _repeats(ctx: Context, table: Table, key: tuple[str, ...]) -> Rows:
     """The rows whose key (after NFC; none where a part is empty) occurs more than once."""
     import pyarrow as pa
     import pyarrow.compute as pc

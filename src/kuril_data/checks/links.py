@@ -9,7 +9,7 @@ from typing import NamedTuple
 from ..package import ForeignKey
 from ..read import Table
 from ..report import Problem
-from .base import Check, Context, Message, View
+from .base import Check, Context, Message, Rows, View
 
 
 class SelfLink(NamedTuple):
@@ -55,7 +55,7 @@ class Cycles(Check):
                 yield self.LOOP(table, line_of[loop[0]], link, field=link, loop=" → ".join([*loop, loop[0]]))
             done.update(path)
 
-    def find(self, ctx: Context, unit: SelfLink) -> list[int]:
+    def find(self, ctx: Context, unit: SelfLink) -> Rows:
         """The rows that have a link (the others are no node of the walk)."""
         from . import vector as v
 
@@ -89,7 +89,7 @@ class Translations(Check):
             if language.get(target) == mine:
                 yield self.SAME_LANGUAGE(table, line, "translation_of", target=target, language=mine)
 
-    def find(self, ctx: Context, unit: TranslationUnit) -> list[int]:
+    def find(self, ctx: Context, unit: TranslationUnit) -> Rows:
         import pyarrow.compute as pc
 
         from . import vector as v

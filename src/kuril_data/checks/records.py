@@ -11,7 +11,7 @@ from typing import NamedTuple
 from .. import dates
 from ..read import Table
 from ..report import Problem
-from .base import Check, Context, Message, View
+from .base import Check, Context, Message, Rows, View
 
 # Events that bring their document into being: they cannot precede what that document answers.
 _ISSUING = ("dispatch", "signing", "publication")
@@ -246,7 +246,7 @@ class CommentaryOrigin(Check):
             if voice == "commentary" and doc:
                 yield self.ORIGIN(unit.table, line, "document_id", document=doc)
 
-    def find(self, ctx: Context, unit: TableUnit) -> list[int]:
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
         import pyarrow.compute as pc
 
         from .. import arrow_lit as lit

@@ -24,11 +24,12 @@ from .text import FORBIDDEN, FORMULA_START, ranges, stored
 EMPTY, FALSE, ONE = lit.lit(""), lit.lit(False), lit.lit(1)
 
 
-def rows(mask: Any) -> list[int]:
-    """Indices where a boolean (chunked) array is true."""
+def rows(mask: Any) -> Any:
+    """Indices where a boolean (chunked) array is true, as an Arrow array (base.Rows): a list of a
+    million Python ints would cost ~36 MB per unit."""
     if isinstance(mask, pa.ChunkedArray):
         mask = mask.combine_chunks() if mask.num_chunks != 1 else mask.chunk(0)
-    return pc.indices_nonzero(mask.fill_null(FALSE)).to_pylist()
+    return pc.indices_nonzero(mask.fill_null(FALSE))
 
 
 def any_of(a: Any, b: Any) -> Any:
