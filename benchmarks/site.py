@@ -24,9 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.run import timed
 from tests.generate import ROOT
 
 BIN = Path(sys.executable).parent
@@ -40,15 +40,6 @@ def cold(cmd: list[str], repeat: int) -> float:
     for _ in range(repeat):
         start = time.perf_counter()
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def warm(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
         times.append(time.perf_counter() - start)
     return min(times)
 
@@ -83,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         assert checked.package is not None
         stamp = build_timestamp(checked.package)
         runs = iter(range(args.repeat))
-        site_warm = warm(lambda: write_site(checked, work / f"warm{next(runs)}", stamp=stamp), args.repeat)
-        draw = warm(lambda: timeline.render(checked), args.repeat)
+        site_warm = timed(lambda: write_site(checked, work / f"warm{next(runs)}", stamp=stamp), args.repeat)
+        draw = timed(lambda: timeline.render(checked), args.repeat)
         release = cold([kuril, "release", "--out", str(work / "dist"), str(ROOT)], args.repeat)
         weights = page_weights(work / "site")
 
