@@ -8,12 +8,9 @@ why, when no browser is installed; with CI set they must run (.ci/run installs c
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import shutil
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +22,7 @@ from kuril_data.load import load
 from kuril_data.site import build_site
 from kuril_data.site.build import normalise
 
-from .conftest import ROOT
+from .conftest import ROOT, serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -76,20 +73,8 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def server(site: Path) -> Iterator[str]:
     """The site served over HTTP on 127.0.0.1 (a static host), as its base URL."""
-    handler = functools.partial(QuietHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
+    with serve(site) as url:
+        yield url + "/"
 
 
 def screenshot(driver: Any, name: str) -> Path:
