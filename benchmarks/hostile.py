@@ -117,9 +117,9 @@ SCALING: list[tuple[str, str, int, Callable[[int], Callable[[Path], None]], str]
 def _check_alone(pkg: Path, name: str) -> float:
     """Seconds the one registry check takes on the package, in this process (per-row engine; caches
     of values already judged are per run, except dates.parse's, which an over-long value never enters)."""
-    from kuril_data.checks import REGISTRY, Context, View
-    from kuril_data.package import read_package
+    from kuril_data.model.package import read_package
     from kuril_data.validate import read_tables
+    from kuril_data.validate.checks import REGISTRY, Context, View
 
     package, _ = read_package(pkg)
     assert package is not None

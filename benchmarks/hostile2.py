@@ -89,7 +89,7 @@ def inline_empty_records(tmp: Path, scale: int) -> list[str]:
 
 def _release(tmp: Path) -> Path:
     sys.path.insert(0, str(ROOT))
-    from kuril_data.release import build_release
+    from kuril_data.release.build import build_release
 
     pkg = _package(tmp)
     (pkg / "CHANGELOG.md").write_text("# Changelog\n\n## [0.1.0]\n\n- x\n", encoding="utf-8")

@@ -12,7 +12,7 @@ across all tables), then, in one run:
   child's) are compared. Above --frictionless-max-rows frictionless is not run and the table
   says "not measured": nothing is extrapolated.
 - export: the package is read and validated once in this process (`kuril_data.validate.check`),
-  then each `kuril_data.export` writer is timed against its floor, measured in the same run on the
+  then each `kuril_data.outputs.export` writer is timed against its floor, measured in the same run on the
   same input: Parquet against pyarrow CSV → Parquet (same compression); SQLite against a plain
   `executemany` into untyped tables plus the same FTS5 indexes rebuilt; JSON against `json.dump`
   of the same rows as dicts.
@@ -135,7 +135,7 @@ def json_floor(checked: object, target: Path) -> None:
 
 def sqlite_floor(checked: object, target: Path) -> None:
     """executemany into untyped tables, then the export's FTS5 indexes created and rebuilt."""
-    from kuril_data.export import FTS_SUFFIX, FTS_TOKENIZE, fts_fields
+    from kuril_data.outputs.export import FTS_SUFFIX, FTS_TOKENIZE, fts_fields
 
     package = checked.package  # type: ignore[attr-defined]
     db = sqlite3.connect(target, isolation_level=None)
@@ -227,7 +227,7 @@ def export_part(label: str, pkg: Path, work: Path, repeat: int, at_1m: bool) -> 
     import pyarrow.csv  # imported before timing, so no floor pays for the import
     import pyarrow.parquet as pq
 
-    from kuril_data import export
+    from kuril_data.outputs import export
     from kuril_data.validate import check
 
     # pq.write_table imports pandas on its first call: do that once, untimed, so neither side pays for it.

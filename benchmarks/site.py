@@ -6,8 +6,8 @@ In one run, on the real package:
 
 - validate (baseline): `kuril-data validate` from a cold process;
 - site: `kuril-data site` from a cold process (validation included), and the page writing alone
-  (`kuril_data.site.write_site` on an already validated package, in this process);
-- timeline: `kuril_data.timeline.render` alone;
+  (`kuril_data.outputs.site.write_site` on an already validated package, in this process);
+- timeline: `kuril_data.outputs.timeline.render` alone;
 - release: `kuril-data release` from a cold process, the whole bundle (exports, site, zip);
 - weight: bytes of every record page (the shared search index and assets not counted), and of the
   search index, the timeline page and the largest index page.
@@ -60,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="also write the markdown table to this file")
     args = parser.parse_args(argv)
 
-    from kuril_data import timeline
-    from kuril_data.export import build_timestamp
-    from kuril_data.site import write_site
+    from kuril_data.outputs import timeline
+    from kuril_data.outputs.export import build_timestamp
+    from kuril_data.outputs.site import write_site
     from kuril_data.validate import check
 
     kuril = str(BIN / "kuril-data")

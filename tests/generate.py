@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kuril_data import dates
-from kuril_data.package import Package, read_package
+from kuril_data.model import dates
+from kuril_data.model.package import Package, read_package
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = "manifest.json"

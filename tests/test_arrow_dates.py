@@ -9,8 +9,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kuril_data import dates
-from kuril_data.checks.vector import sure_dates as _sure_dates
+from kuril_data.model import dates
+from kuril_data.validate.checks.vector import sure_dates as _sure_dates
 
 
 def _exact_ok(value: str) -> bool:

@@ -12,7 +12,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kuril_data import arrow_lit
+from kuril_data.model import arrow_lit
 
 from .conftest import ROOT
 from .generate import generate

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kuril_data import _unicode_tables
-from kuril_data.checks.patterns import re2_safe as _re2_safe
-from kuril_data.checks.vector import stored as _stored
-from kuril_data.checks.vector import unicode_tables
-from kuril_data.package import read_package
-from kuril_data.read import read_table
+from kuril_data.io.read import read_table
+from kuril_data.model import _unicode_tables
+from kuril_data.model.package import read_package
+from kuril_data.model.patterns import re2_safe as _re2_safe
 from kuril_data.validate import check
+from kuril_data.validate.checks.vector import stored as _stored
+from kuril_data.validate.checks.vector import unicode_tables
 
 from .conftest import FIXTURE_SOURCES, INVALID, build_package
 from .generate import generate
@@ -88,8 +88,8 @@ def test_valid_generated_package_is_read_by_arrow(tmp_path: Path) -> None:
 ])
 def test_arrow_reader_refuses_what_it_cannot_read_exactly(data: bytes) -> None:
     """The Arrow reader leaves anything but strictly well-formed CSV to the Python reader."""
-    from kuril_data.package import Field, Resource, Schema
-    from kuril_data.read import DEFAULT_LIMITS, Table, _parse_arrow
+    from kuril_data.io.read import DEFAULT_LIMITS, Table, _parse_arrow
+    from kuril_data.model.package import Field, Resource, Schema
 
     fields = tuple(Field(n, "string", "", {}) for n in ("event_id", "title"))
     table = Table(Resource("events", "events.csv", "", Schema(fields, (), ())), "events.csv")

@@ -58,7 +58,7 @@ def test_generated_text_is_multilingual_with_commas_and_quotes(tmp_path: Path) -
 def test_site_benchmark_weighs_record_pages_only(tmp_path: Path) -> None:
     """benchmarks/site.py counts every record page (not the indexes, search index or assets) and their bytes."""
     from benchmarks.site import page_weights
-    from kuril_data.site import build_site
+    from kuril_data.outputs.site import build_site
 
     from .conftest import build_package
 

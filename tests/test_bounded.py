@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from kuril_data.fmt import canonical_bytes
-from kuril_data.package import read_package
-from kuril_data.read import read_table
+from kuril_data.io.read import read_table
+from kuril_data.model.package import read_package
 from kuril_data.report import Problem
 from kuril_data.validate import check
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from kuril_data.load import load
-from kuril_data.site import build_site
-from kuril_data.site.build import normalise
+from kuril_data.outputs.site import build_site
+from kuril_data.outputs.site.build import normalise
 
 from .conftest import ROOT, serve
 

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kuril_data.checks import REGISTRY, Check, View
-from kuril_data.checks.base import CHUNK, Chunked, Context, row_list
-from kuril_data.package import read_package
-from kuril_data.read import Table
+from kuril_data.io.read import Table
+from kuril_data.model.package import read_package
 from kuril_data.report import CODES
 from kuril_data.validate import check as check_package
 from kuril_data.validate import read_tables
+from kuril_data.validate.checks import REGISTRY, Check, View
+from kuril_data.validate.checks.base import CHUNK, Chunked, Context, row_list
 
 from .conftest import FIXTURE_SOURCES, INVALID, build_package
 from .generate import generate

@@ -114,9 +114,10 @@ def test_every_command_is_documented() -> None:
 
 
 @pytest.mark.parametrize(("name", "code"), [
-    ("kuril_data.package.PackageError", 2), ("kuril_data.diff.DiffError", 2), ("kuril_data.export.ExportError", 2),
-    ("kuril_data.load.LoadError", 2), ("kuril_data.timeline.TimelineError", 2), ("kuril_data.export.Refused", 1),
-    ("kuril_data.dictionary.DictionaryError", 1), ("kuril_data.dates.EDTFError", 1),
+    ("kuril_data.model.package.PackageError", 2), ("kuril_data.diff.DiffError", 2),
+    ("kuril_data.outputs.export.ExportError", 2), ("kuril_data.load.LoadError", 2),
+    ("kuril_data.outputs.timeline.TimelineError", 2), ("kuril_data.outputs.export.Refused", 1),
+    ("kuril_data.outputs.dictionary.DictionaryError", 1), ("kuril_data.model.dates.EDTFError", 1),
 ])
 def test_library_errors_share_one_base_and_say_their_exit_code(name: str, code: int) -> None:
     """Every error a user can meet derives from KurilDataError (DataError for bad data)."""

@@ -191,7 +191,7 @@ def test_dates_carry_the_bounds_the_notes_give(event_id: str, date: str) -> None
 def test_date_basis_tells_stated_from_bounded_inferred_and_scheduled() -> None:
     """The basis is a field: the 1974 talks are scheduled, the 1951 signings inferred, and every
     stated date names a citation whose excerpt holds a date."""
-    from kuril_data.dates import has_date_expression
+    from kuril_data.model.dates import has_date_expression
 
     events = {r["event_id"]: r for r in _rows("events")}
     citations = {r["citation_id"]: r for r in _rows("citations")}

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kuril_data import dates
+from kuril_data.model import dates
 
 
 def _library(value: str) -> dates.DateRange | None:

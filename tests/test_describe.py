@@ -19,10 +19,11 @@ import frictionless
 import pytest
 import yaml
 
-from kuril_data import describe, load
-from kuril_data.package import read_package
+from kuril_data import load
+from kuril_data.model.package import read_package
 from kuril_data.project import from_metadata, from_pyproject, project
-from kuril_data.release import build_release
+from kuril_data.release import describe
+from kuril_data.release.build import build_release
 
 from .conftest import ROOT
 
@@ -91,11 +92,11 @@ def test_no_project_url_is_written_by_hand_elsewhere() -> None:
         assert url in proj.urls.values(), f"README.md writes {url}, which is not a [project.urls] value"
 
 
-STALE = "stale: regenerate with `.venv/bin/python -m kuril_data.describe update`"
+STALE = "stale: regenerate with `.venv/bin/python -m kuril_data.release.describe update`"
 
 
 def test_root_citation_is_generated_and_current() -> None:
-    """CITATION.cff is exactly what `python -m kuril_data.describe update` writes."""
+    """CITATION.cff is exactly what `python -m kuril_data.release.describe update` writes."""
     package, problems = read_package(ROOT)
     assert package is not None and not problems
     assert (ROOT / "CITATION.cff").read_text(encoding="utf-8") == describe.citation_cff(package), \
@@ -271,7 +272,7 @@ def test_check_tag(tmp_path: Path) -> None:
     (tmp_path / "datapackage.json").write_text(json.dumps({"version": "99.0.0"}), encoding="utf-8")
     assert describe.tag_problem(f"v{version}", tmp_path) == \
         f"datapackage.json says version '99.0.0' but pyproject.toml says '{version}': make them equal"
-    done = subprocess.run([sys.executable, "-m", "kuril_data.describe", "check-tag", "v99.0.0"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "kuril_data.release.describe", "check-tag", "v99.0.0"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1 and done.stderr.startswith("Error: the tag 'v99.0.0'")
 
@@ -291,15 +292,15 @@ def test_release_notes_are_the_changelog_section() -> None:
 
 
 def test_describe_usage_and_notes_from_the_command_line() -> None:
-    """`python -m kuril_data.describe`: usage and exit 2 for an unknown action or a missing argument;
+    """`python -m kuril_data.release.describe`: usage and exit 2 for an unknown action or a missing argument;
     `notes VERSION` prints the section of this repository's CHANGELOG."""
     for argv in ([], ["nope"], ["notes"], ["update", "x"]):
-        done = subprocess.run([sys.executable, "-m", "kuril_data.describe", *argv], cwd=ROOT, capture_output=True,
-                              text=True, timeout=60, check=False)
+        done = subprocess.run([sys.executable, "-m", "kuril_data.release.describe", *argv], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 2 and done.stderr == (
-            "usage: python -m kuril_data.describe update | check-tag TAG | notes VERSION\n"), argv
+            "usage: python -m kuril_data.release.describe update | check-tag TAG | notes VERSION\n"), argv
     version = project().version
-    done = subprocess.run([sys.executable, "-m", "kuril_data.describe", "notes", version], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "kuril_data.release.describe", "notes", version], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0
     assert done.stdout == describe.release_notes((ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), version)

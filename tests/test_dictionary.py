@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from kuril_data.cli import cli
-from kuril_data.dictionary import DEFAULT_OUT, dictionary, render
-from kuril_data.package import Field, Resource, read_package
+from kuril_data.model.package import Field, Resource, read_package
+from kuril_data.outputs.dictionary import DEFAULT_OUT, dictionary, render
 
 from .conftest import ROOT, build_package
 

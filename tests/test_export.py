@@ -15,11 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from kuril_data import dates
-from kuril_data import export as export_module
-from kuril_data.arrow import arrow_schema
 from kuril_data.cli import cli
-from kuril_data.export import (
+from kuril_data.dataset.arrow import arrow_schema
+from kuril_data.model import dates
+from kuril_data.model.package import Field, read_package
+from kuril_data.outputs import export as export_module
+from kuril_data.outputs.export import (
     FTS_FIELDS,
     METADATA_TABLE,
     VIEWS,
@@ -29,7 +30,6 @@ from kuril_data.export import (
     fts_fields,
     quote,
 )
-from kuril_data.package import Field, read_package
 
 from .conftest import INVALID, build_package
 
@@ -520,7 +520,7 @@ def test_cli_disk_full_while_writing_sqlite_exit_2(tmp_path: Path, monkeypatch: 
     """SQLite's 'database or disk is full' is exit 2 with the reason, and nothing is left behind."""
     import sqlite3
 
-    from kuril_data import export as export_module
+    from kuril_data.outputs import export as export_module
 
     real_connect = sqlite3.connect
 

@@ -12,9 +12,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from kuril_data import dates
-from kuril_data.arrow import to_arrow
-from kuril_data.export import _raw_schema, export, write_json, write_sqlite
+from kuril_data.dataset.arrow import to_arrow
+from kuril_data.model import dates
+from kuril_data.outputs.export import _raw_schema, export, write_json, write_sqlite
 from kuril_data.validate import Checked, check
 
 from .test_export import typed_package
@@ -93,7 +93,7 @@ def plain_descriptor(checked: Checked) -> dict[str, Any]:
 
 def _reference_arrow(table: Any, version: str) -> pa.Table:
     """The plain per-value conversion `to_arrow` must equal: every cell typed on its own."""
-    from kuril_data.arrow import arrow_schema
+    from kuril_data.dataset.arrow import arrow_schema
 
     columns = []
     fields = table.resource.schema.fields
@@ -154,7 +154,7 @@ def test_list_and_arrow_read_tables_export_the_same_bytes(tmp_path: Path, monkey
     pkg = typed_package(tmp_path / "pkg")
     outs = {}
     for engine in ENGINES:
-        import kuril_data.export as export_module
+        import kuril_data.outputs.export as export_module
 
         monkeypatch.setattr(export_module, "check", lambda path, e=engine: check(path, engine=e))  # type: ignore[call-arg]
         outs[engine] = tmp_path / engine

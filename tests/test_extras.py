@@ -131,7 +131,7 @@ def test_require_imports_or_names_the_extra() -> None:
 
 def test_release_zip_loads_without_the_tools_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A release zip (its descriptor has $schema, id, created, bytes, hash) loads with click and frictionless absent."""
-    from kuril_data.release import build_release
+    from kuril_data.release.build import build_release
 
     from .conftest import build_package
     from .test_release import CHANGELOG

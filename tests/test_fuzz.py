@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from kuril_data.cli import cli
 from kuril_data.load import LoadError, load
-from kuril_data.release import build_release
+from kuril_data.release.build import build_release
 
 from .conftest import ROOT, VALID, build_package
 

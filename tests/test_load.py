@@ -13,10 +13,10 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import kuril_data
-from kuril_data import dates
 from kuril_data.load import DATE_DTYPE, LoadError, default_source, load, pandas_dtypes
-from kuril_data.package import read_package
-from kuril_data.release import build_release
+from kuril_data.model import dates
+from kuril_data.model.package import read_package
+from kuril_data.release.build import build_release
 
 from .conftest import INVALID, ROOT, build_package
 from .test_export import typed_package
@@ -128,7 +128,7 @@ def test_values_of_every_type(typed_sources: dict[str, Path]) -> None:
 
 
 def test_edtf_columns_match_the_date_parser(fixture_sources: dict[str, Path]) -> None:
-    """Every event's <date>_earliest/_latest is the day range kuril_data.dates gives for its EDTF string."""
+    """Every event's <date>_earliest/_latest is the day range kuril_data.model.dates gives for its EDTF string."""
     events = load("events", source=fixture_sources["release-folder"])
     assert len(events) > 0
     for value, earliest, latest in zip(events["date"], events["date_earliest"], events["date_latest"], strict=True):

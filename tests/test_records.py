@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kuril_data import validate
-from kuril_data.dates import has_date_expression
+from kuril_data.model.dates import has_date_expression
 
 
 def _edit(pkg: Path, table: str, edit) -> None:  # type: ignore[no-untyped-def]

@@ -15,11 +15,11 @@ import frictionless
 import pytest
 from click.testing import CliRunner
 
-from kuril_data import export as export_module
-from kuril_data import release as release_module
 from kuril_data.cli import cli
-from kuril_data.export import Refused
-from kuril_data.release import build_release
+from kuril_data.outputs import export as export_module
+from kuril_data.outputs.export import Refused
+from kuril_data.release import build as release_module
+from kuril_data.release.build import build_release
 from kuril_data.validate import validate
 
 from .conftest import INVALID, build_package
@@ -370,15 +370,15 @@ def test_a_release_killed_between_folder_and_zip_is_completed_by_the_next_run(tm
         f.write("p-tokyo,,,,tokyo,src-en,line 3,Moscow\n")
     killer = (
         "import os, sys\n"
-        "from kuril_data import export\n"
+        "from kuril_data.io import transaction\n"
         "real, calls = os.replace, []\n"
         "def replace(a, b):\n"
         "    calls.append(b)\n"
         "    if str(b).endswith('.zip') and '.replaced' not in str(b):\n"
         "        os._exit(9)  # as SIGKILL: no cleanup runs\n"
         "    return real(a, b)\n"
-        "export.os.replace = replace\n"
-        "from kuril_data.release import build_release\n"
+        "transaction.os.replace = replace\n"
+        "from kuril_data.release.build import build_release\n"
         "build_release(sys.argv[1], sys.argv[2])\n"
     )
     done = subprocess.run([sys.executable, "-c", killer, str(pkg), str(dist)], capture_output=True, check=False,
@@ -388,7 +388,7 @@ def test_a_release_killed_between_folder_and_zip_is_completed_by_the_next_run(tm
     assert "tokyo" in (dist / NAME / "data" / "places.csv").read_text(encoding="utf-8")
     assert not (dist / f"{NAME}.zip").exists()  # the old zip moved aside, the new one not yet in
     assert old_zip
-    from kuril_data.export import recover
+    from kuril_data.io.transaction import recover
 
     recover(dist)
     with zipfile.ZipFile(dist / f"{NAME}.zip") as zf:

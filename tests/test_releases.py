@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 import kuril_data
-from kuril_data import releases
 from kuril_data.cli import cli
-from kuril_data.release import build_release
-from kuril_data.releases import ReleaseError, fetch_release, record_release, registry
+from kuril_data.release import registry as releases
+from kuril_data.release.build import build_release
+from kuril_data.release.registry import ReleaseError, fetch_release, record_release, registry
 
 from .conftest import ROOT, closed_port_url, serve
 from .test_release import releasable

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kuril_data.arrow import to_arrow
-from kuril_data.rows import typed_rows
+from kuril_data.dataset.arrow import to_arrow
+from kuril_data.dataset.rows import typed_rows
 from kuril_data.validate import check
 
 from .conftest import ROOT

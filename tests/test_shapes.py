@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from kuril_data.cli import cli
-from kuril_data.limits import Limits
+from kuril_data.model.limits import Limits
 from kuril_data.validate import validate
 
 from .conftest import build_package

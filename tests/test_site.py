@@ -16,8 +16,8 @@ from markupsafe import escape
 
 from kuril_data.cli import cli
 from kuril_data.load import load
-from kuril_data.site import build_site
-from kuril_data.site.build import normalise
+from kuril_data.outputs.site import build_site
+from kuril_data.outputs.site.build import normalise
 
 from .conftest import INVALID, ROOT, build_package
 
@@ -183,7 +183,7 @@ def test_cli_site(tmp_path: Path, valid_package: Path) -> None:
 def test_release_includes_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The release has site/ with its pages, linked downloads, and its timeline links into it."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    from kuril_data.release import build_release
+    from kuril_data.release.build import build_release
 
     pkg = tmp_path / "pkg"
     pkg.mkdir()

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from kuril_data.cli import cli
-from kuril_data.sources import fetch_sources, listed_sources
+from kuril_data.io.sources import fetch_sources, listed_sources
 
 from .conftest import FIXTURE_SOURCES, ROOT, build_package, closed_port_url, seeds_or_skip, serve
 

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kuril_data import package as package_module
-from kuril_data.package import _offline, read_package
-from kuril_data.standard import certain_package, certain_schema
+from kuril_data.model import package as package_module
+from kuril_data.model.package import _offline, read_package
+from kuril_data.model.standard import certain_package, certain_schema
 
 from .conftest import INVALID, ROOT, build_package
 from .test_hostile import CASES as HOSTILE

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kuril_data import dates
 from kuril_data.cli import cli
-from kuril_data.dictionary import render as render_dictionary
-from kuril_data.export import Refused
 from kuril_data.load import load
-from kuril_data.package import read_package
-from kuril_data.release import build_release
-from kuril_data.timeline import GROUPS, KEY_DOCUMENT_KINDS, axis, render, rows, shape, timeline
+from kuril_data.model import dates
+from kuril_data.model.package import read_package
+from kuril_data.outputs.dictionary import render as render_dictionary
+from kuril_data.outputs.export import Refused
+from kuril_data.outputs.timeline import GROUPS, KEY_DOCUMENT_KINDS, axis, render, rows, shape, timeline
+from kuril_data.release.build import build_release
 from kuril_data.validate import check
 
 from .conftest import INVALID, ROOT, build_package

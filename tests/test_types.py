@@ -9,11 +9,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from kuril_data.arrow import ARROW_TYPES, python_values
-from kuril_data.export import SQL_TYPES
+from kuril_data.dataset.arrow import ARROW_TYPES, python_values
 from kuril_data.load import pandas_dtype
-from kuril_data.package import SUPPORTED_TYPES, Field
-from kuril_data.types import FIELD_TYPES
+from kuril_data.model.package import SUPPORTED_TYPES, Field
+from kuril_data.model.types import FIELD_TYPES
+from kuril_data.outputs.export import SQL_TYPES
 
 # type: (a valid cell, its value, an invalid cell)
 SAMPLES = {
@@ -60,7 +60,7 @@ def test_integers_beyond_64_bits_are_type_errors(value: str) -> None:
 @pytest.mark.parametrize("bound", ["abc", "inf", True, None, [1], "9" * 5_000])
 def test_a_numeric_bound_that_is_no_number_is_a_schema_error(bound: object) -> None:
     """A minimum the range check could not compare is refused with the schema, not met mid-validation."""
-    from kuril_data.package import parse_schema
+    from kuril_data.model.package import parse_schema
 
     raw = {"fields": [{"name": "n", "type": "integer", "constraints": {"minimum": bound}}]}
     schema, problems = parse_schema(raw, "schemas/x.json")

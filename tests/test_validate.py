@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from kuril_data import Problem, Report, validate
-from kuril_data.checks import REGISTRY
 from kuril_data.report import CODES
+from kuril_data.validate.checks import REGISTRY
 
 from .conftest import FIXTURE_SOURCES, INVALID, build_package
 

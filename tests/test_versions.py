@@ -1,4 +1,4 @@
-"""kuril_data.versions: one reader for every kind of version, with the same limits while reading."""
+"""kuril_data.io.versions: one reader for every kind of version, with the same limits while reading."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from click.testing import CliRunner
 
 from kuril_data.cli import cli
 from kuril_data.diff import DiffError, diff_packages
-from kuril_data.limits import Limits
+from kuril_data.io.versions import VersionError, open_version, unpack_zip
 from kuril_data.load import LoadError, load
-from kuril_data.release import build_release
-from kuril_data.versions import VersionError, open_version, unpack_zip, validate_version
+from kuril_data.model.limits import Limits
+from kuril_data.release.build import build_release
+from kuril_data.validate import validate_version
 
 from .conftest import build_package
 

@@ -14,7 +14,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from kuril_data import load
-from kuril_data.package import read_package
+from kuril_data.model.package import read_package
 
 from .conftest import ROOT
 
@@ -97,8 +97,8 @@ def test_wheel_ships_the_release_registry(wheel: Path) -> None:
 
 def test_wheel_ships_the_site_templates_and_assets(wheel: Path) -> None:
     """Every template and asset of the static site is in the wheel, so `kuril-data site` works when installed."""
-    site = ROOT / "src" / "kuril_data" / "site"
-    wanted = {f"kuril_data/site/{p.relative_to(site).as_posix()}" for sub in ("templates", "static")
+    site = ROOT / "src" / "kuril_data" / "outputs" / "site"
+    wanted = {f"kuril_data/outputs/site/{p.relative_to(site).as_posix()}" for sub in ("templates", "static")
               for p in (site / sub).iterdir()}
     assert wanted
     with zipfile.ZipFile(wheel) as zf:

@@ -52,15 +52,15 @@ def test_a_broken_workflow_is_caught(tmp_path: Path) -> None:
 
 
 def test_workflows_run_only_commands_that_exist() -> None:
-    """Every `kuril-data` subcommand and `python -m kuril_data.describe` action a workflow runs exists."""
+    """Every `kuril-data` subcommand and `python -m kuril_data.release.describe` action a workflow runs exists."""
     import re
 
-    from kuril_data import describe
     from kuril_data.cli import cli
+    from kuril_data.release import describe
 
     text = "\n".join(w.read_text(encoding="utf-8") for w in WORKFLOWS)
     used = set(re.findall(r"\.venv/bin/kuril-data ([a-z-]+)", text))
     assert {"release", "validate"} <= used and used <= set(cli.commands), used - set(cli.commands)
-    actions = set(re.findall(r"-m kuril_data\.describe ([a-z-]+)", text))
+    actions = set(re.findall(r"-m kuril_data\.release\.describe ([a-z-]+)", text))
     assert actions == {"check-tag", "notes"}
     assert actions <= set(describe.ACTIONS)

@@ -6,13 +6,13 @@ import sys
 
 
 def main() -> None:
-    from .extras import EXTRAS, available, hint
+    from kuril_data.extras import EXTRAS, available, hint
 
     missing = [m for m, extra in EXTRAS.items() if extra == "tools" and not available(m)]
     if missing:
         print(f"Error: {hint(missing[0], 'the kuril-data command')}", file=sys.stderr)
         sys.exit(2)
-    from .cli import main as run
+    from kuril_data.cli import main as run
 
     run()
 

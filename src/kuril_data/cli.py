@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from .errors import KurilDataError
-from .read import Limits
+from kuril_data.errors import KurilDataError
+from kuril_data.io.read import Limits
 
 FORMATS = ("text", "json", "github")
 
@@ -45,7 +45,7 @@ def format_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--max-* options that cap what a hostile file can cost; they arrive as one `limits` argument."""
-    from .read import DEFAULT_LIMITS
+    from kuril_data.io.read import DEFAULT_LIMITS
 
     options = [
         ("--max-file-bytes", "max_file_bytes", "Largest data file read, in bytes."),
@@ -93,7 +93,7 @@ def validate(path: Path, sources: Path | None, fmt: str, max_problems: int, limi
     one line always says whether these checks ran and against which files. Exit 0 when clean, 1
     when problems are found, 2 when it could not run.
     """
-    from .versions import validate_version
+    from kuril_data.validate import validate_version
 
     if sources is not None and not sources.is_dir():
         raise click.UsageError(f"--sources: {sources} is not a folder")
@@ -117,7 +117,7 @@ def fmt(path: Path, check: bool, limits: Limits) -> None:
     sorted by primary key, text in Unicode NFC. Values are never changed otherwise or dropped: a
     file that cannot be rewritten losslessly is refused (exit 1) and left untouched.
     """
-    from .fmt import format_package
+    from kuril_data.fmt import format_package
 
     result = format_package(path, check=check, limits=limits)
     for problem in result.problems:
@@ -151,7 +151,7 @@ def diff(old: str, new: str, fmt: str, exit_code: bool) -> None:
     values. Exit 0 when the diff was computed (with --exit-code: 1 when there are changes), 2 when
     a version cannot be read.
     """
-    from .diff import diff_packages
+    from kuril_data.diff import diff_packages
 
     result = diff_packages(old, new)
     click.echo(result.render(fmt))
@@ -171,7 +171,7 @@ def export(path: Path, formats: tuple[str, ...], out: Path) -> None:
     metadata.json) into OUT. The package must validate: otherwise its report is printed and
     nothing is written (exit 1). A failed export leaves nothing behind (exit 2).
     """
-    from .export import export as run
+    from kuril_data.outputs.export import export as run
 
     result = run(path, out, formats)
     for file in result.files:
@@ -194,7 +194,7 @@ def release(path: Path, out: Path) -> None:
     byte-identical (the build date is SOURCE_DATE_EPOCH or the last commit date). Exit 1 when
     the package is refused, 2 when the build could not run; a failed build leaves nothing behind.
     """
-    from .release import build_release
+    from kuril_data.release.build import build_release
 
     folder = build_release(path, out)
     click.echo(f"built {folder}/")
@@ -214,7 +214,7 @@ def dictionary(path: Path, out: Path | None, check: bool) -> None:
     fields: name, type, whether required, constraints and description. Exit 1 when the
     schemas cannot be read or, with --check, when the file is stale.
     """
-    from .dictionary import dictionary as run
+    from kuril_data.outputs.dictionary import dictionary as run
 
     result = run(path, out, check=check)
     if check:
@@ -242,7 +242,7 @@ def timeline(path: Path, out: Path) -> None:
     communiqués) are labelled; all text stays text. Exit 1 when the package does not validate,
     2 when OUT is not .svg.
     """
-    from .timeline import timeline as run
+    from kuril_data.outputs.timeline import timeline as run
 
     result = run(path, out)
     click.echo(f"wrote {result.out} ({result.events} events)")
@@ -262,7 +262,7 @@ def site(path: Path, out: Path) -> None:
     request outside its folder. Exit 1 when the package does not validate (nothing written), 2
     when OUT exists and is not an earlier site (it is never replaced then).
     """
-    from .site import build_site
+    from kuril_data.outputs.site import build_site
 
     result = build_site(path, out)
     click.echo(f"wrote {result.out}/ ({result.pages} record pages, {result.files} files)")
@@ -280,20 +280,20 @@ def serve(path: Path, host: str, port: int) -> None:
     Datasette (pip install 'kuril-data[serve]'); exit 2 without it, 1 when the package does not
     validate.
     """
-    from .serve import require_datasette
-    from .serve import serve as run
+    from kuril_data.serve import require_datasette
+    from kuril_data.serve import serve as run
 
     require_datasette()
     run(path, host, port)
 
 
 # --- downloads: the source texts (`sources fetch`) and published releases (`fetch`) -------------
-# Both go through kuril_data.download: pinned SHA-256, user cache, nothing half-written.
+# Both go through kuril_data.io.download: pinned SHA-256, user cache, nothing half-written.
 
 
 def default_sources_folder() -> Path | None:
     """validate's --sources when none is given: $KURIL_DATA_SOURCES, else the `sources fetch` cache."""
-    from .sources import default_sources
+    from kuril_data.io.sources import default_sources
 
     return default_sources()
 
@@ -316,7 +316,7 @@ def sources_fetch(path: Path, to: Path | None) -> None:
     kept without network access. A missing mirror, a missing file, a network failure or a
     checksum mismatch exits 2 and leaves the folder as it was.
     """
-    from .sources import fetch_sources
+    from kuril_data.io.sources import fetch_sources
 
     result = fetch_sources(path, to)
     click.echo(f"{len(result.downloaded)} source file(s) downloaded, {len(result.reused)} already there and "
@@ -336,7 +336,7 @@ def fetch(version: str, out: Path | None) -> None:
     overrides it) and reused offline afterwards. An unknown version, a network failure, a
     checksum mismatch or a corrupt zip exits 2 and leaves nothing in the cache.
     """
-    from .releases import fetch_release
+    from kuril_data.release.registry import fetch_release
 
     result = fetch_release(version, out)
     click.echo(f"kuril-data {version} (sha256 {result.sha256}) verified")

@@ -1,6 +1,6 @@
 """What changed between two versions of the package, record by record, and the version bump it calls for.
 
-A version is anything `kuril_data.versions` reads: a package or release folder (or its
+A version is anything `kuril_data.io.versions` reads: a package or release folder (or its
 `datapackage.json`), a release zip, an inline Data Package JSON file, a SQLite file, or a git
 revision of the repository the command runs in (`git:HEAD~1`; a bare `HEAD~1`, `main`, `v0.1.0`
 when no path of that name exists, refused as ambiguous when one does).
@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import KurilDataError
-from .limits import DEFAULT_LIMITS, Limits
-from .package import PackageError, Schema, read_package
-from .read import read_table
-from .report import escape_controls, json_text
-from .versions import VersionError, open_version
+from kuril_data.errors import KurilDataError
+from kuril_data.io.read import read_table
+from kuril_data.io.versions import VersionError, open_version
+from kuril_data.model.limits import DEFAULT_LIMITS, Limits
+from kuril_data.model.package import PackageError, Schema, read_package
+from kuril_data.report import escape_controls, json_text
 
 BUMPS = ("none", "patch", "minor", "major")
 FORMATS = ("text", "json", "markdown")
@@ -83,7 +83,7 @@ def load_version(spec: str | os.PathLike[str], *, repo: str | os.PathLike[str] |
                  limits: Limits = DEFAULT_LIMITS) -> Snapshot:
     """Read a version: a package or release folder, `datapackage.json`, release zip, inline JSON,
     SQLite file, `git:REV`, or a bare git revision when no path of that name exists (a name that is
-    both is refused as ambiguous). See `kuril_data.versions`.
+    both is refused as ambiguous). See `kuril_data.io.versions`.
 
     A git revision is looked up in the repository holding `repo` (default: the current folder), and
     the package is taken from the same sub-folder of the revision as `repo` is of the work tree.
@@ -274,7 +274,7 @@ def check_version_bump(previous_version: str, new_version: str, bump: str) -> st
 
 
 def _diff_metadata(old: dict[str, Any], new: dict[str, Any]) -> Iterator[SchemaChange]:
-    from .describe import BUILD_PROPERTIES
+    from kuril_data.release.describe import BUILD_PROPERTIES
 
     for key in sorted((set(old) | set(new)) - {"resources", "version"} - BUILD_PROPERTIES):
         if old.get(key) != new.get(key):

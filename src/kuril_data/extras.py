@@ -12,7 +12,7 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-from .errors import KurilDataError
+from kuril_data.errors import KurilDataError
 
 EXTRAS = {"click": "tools", "frictionless": "tools", "jinja2": "tools", "datasette": "serve"}
 

@@ -10,11 +10,11 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .atomic import write_atomic
-from .checks.text import is_nfc, nfc  # bounded work per cell (see there)
-from .package import Package, Resource, read_package
-from .read import DEFAULT_LIMITS, Limits, Table, parse_bytes, read_table
-from .report import Problem
+from kuril_data.io.atomic import write_atomic
+from kuril_data.io.read import DEFAULT_LIMITS, Limits, Table, parse_bytes, read_table
+from kuril_data.model.package import Package, Resource, read_package
+from kuril_data.model.text import is_nfc, nfc  # bounded work per cell (see there)
+from kuril_data.report import Problem
 
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 # Problems after which a lossless rewrite is impossible; everything else fmt can mend.

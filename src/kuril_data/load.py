@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from .dates import EARLIEST, LATEST
-from .errors import KurilDataError
-from .limits import DEFAULT_LIMITS, Limits
-from .package import DESCRIPTOR, Field, Package, Resource
-from .report import Report
-from .types import DATE_DTYPE, FIELD_TYPES
-from .versions import BUNDLED, METADATA_TABLE, SQLITE_MAGIC, VersionError, check_version, installed_package
+from kuril_data.errors import KurilDataError
+from kuril_data.io.versions import BUNDLED, METADATA_TABLE, SQLITE_MAGIC, VersionError, installed_package
+from kuril_data.model.dates import EARLIEST, LATEST
+from kuril_data.model.limits import DEFAULT_LIMITS, Limits
+from kuril_data.model.package import DESCRIPTOR, Field, Package, Resource
+from kuril_data.model.types import DATE_DTYPE, FIELD_TYPES
+from kuril_data.report import Report
+from kuril_data.validate import check_version
 
 if TYPE_CHECKING:  # pandas and pyarrow are imported when needed, so `import kuril_data` stays light
     import pandas as pd
@@ -62,16 +63,16 @@ def load(table: str | None = None, *, source: Source = None,
     `source` is None (the data shipped with the installed package, or the repository when run
     from a source checkout), a package or release folder (or its datapackage.json), a release
     zip, an inline `kuril-data.json`, the release's `kuril-data.sqlite`, or `git:REV`; every kind
-    is read by `kuril_data.versions` and validated. `version` (instead of `source`) is a published
+    is read by `kuril_data.io.versions` and validated. `version` (instead of `source`) is a published
     release, such as "0.1.0": downloaded once, verified against the checksum shipped with
-    kuril-data, and read from the user cache afterwards, offline (see `kuril_data.releases`).
+    kuril-data, and read from the user cache afterwards, offline (see `kuril_data.release.registry`).
     Raises ValueError for an unknown table name, LoadError when the source cannot be loaded and
-    `kuril_data.releases.ReleaseError` when the version cannot be fetched.
+    `kuril_data.release.registry.ReleaseError` when the version cannot be fetched.
     """
     if version is not None:
         if source is not None:
             raise ValueError("give either source= or version=, not both")
-        from .releases import fetch_release
+        from kuril_data.release.registry import fetch_release
 
         source = fetch_release(version).zip
     loaded = read_source(source)
@@ -112,7 +113,7 @@ def pandas_dtypes(resource: Resource) -> dict[str, Any]:
 
 
 def to_pandas(table: pa.Table, resource: Resource) -> pd.DataFrame:
-    """A typed Arrow table (see `kuril_data.arrow`) as a DataFrame typed from the schema, sorted by key."""
+    """A typed Arrow table (see `kuril_data.dataset.arrow`) as a DataFrame typed from the schema, sorted by key."""
     import pandas as pd
     import pyarrow as pa
 
@@ -166,7 +167,7 @@ def read_source(source: Source = None, limits: Limits = DEFAULT_LIMITS) -> Loade
         schemas = Path(label).parent if (Path(label).parent / DESCRIPTOR).is_file() else default_source()
         raise LoadError(f"{os.fspath(label)} holds version {version.stamp} but the schemas at {schemas} are "
                         f"version {package.version}; keep the SQLite file beside its release's {DESCRIPTOR}")
-    from .arrow import to_arrow
+    from kuril_data.dataset.arrow import to_arrow
 
     try:
         tables = {name: to_arrow(t, package.version) for name, t in checked.tables.items()}

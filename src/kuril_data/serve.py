@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import KurilDataError
-from .export import DATASETTE_FILE, SQLITE_FILE, export
-from .extras import require
-from .package import DESCRIPTOR
+from kuril_data.errors import KurilDataError
+from kuril_data.extras import require
+from kuril_data.model.package import DESCRIPTOR
+from kuril_data.outputs.export import DATASETTE_FILE, SQLITE_FILE, export
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
@@ -39,7 +39,7 @@ def require_datasette() -> None:
 @contextmanager
 def prepared(path: str | os.PathLike[str]) -> Iterator[Served]:
     """The database and metadata to serve for `path`; a package is exported to a temporary folder
-    (removed afterwards). Raises `kuril_data.export.Refused` when that package does not validate."""
+    (removed afterwards). Raises `kuril_data.outputs.export.Refused` when that package does not validate."""
     path = Path(path)
     if path.is_file() and path.suffix in (".sqlite", ".db"):
         meta = path.parent / DATASETTE_FILE

@@ -1,0 +1,532 @@
+"""Build the static site: a page per record, an index per kind, disagreements, timeline and search.
+
+Everything is read through the schemas: a table with a one-field primary key gets a page per row
+(except the citations, shown in full on the pages of the records they cite); every field is shown
+with foreign keys as links and EDTF dates with their bounds; every table that points at a record
+is listed on that record's page. The few names the pages treat specially are declared below.
+Links are relative, nothing is fetched from elsewhere (no CDN, fonts or analytics), and the search
+index is a script setting a global, so the site works from file:// as from any static host. The
+output depends only on the package and the build date: building twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from kuril_data.dataset.rows import typed_rows
+from kuril_data.errors import KurilDataError
+from kuril_data.io.transaction import install, staging
+from kuril_data.model.dates import EARLIEST, LATEST
+from kuril_data.model.package import Package, Resource
+from kuril_data.outputs import timeline as timeline_module
+from kuril_data.outputs.export import LABEL_FIELDS, build_timestamp, checked_or_refuse
+from kuril_data.project import project
+from kuril_data.validate import Checked
+
+# Declared once: the tables the pages treat specially (each optional: a package without them
+# simply has no such section).
+CITATIONS, CITATION_SOURCE, CITATION_LOCATOR = "citations", "source_id", "locator"
+DISAGREEMENTS, ACCOUNTS, ACCOUNT_CITATION, ACCOUNT_TEXT = (
+    "disagreements", "disagreement_accounts", "citation_id", "account")
+TRANSLATION_OF = "translation_of"  # a self-reference linking a translated record to its original
+ACTORS = "actors"
+QUOTATIONS = "quotations"  # shown grouped with their translations, side by side
+LANGUAGES = {"en": "English", "pl": "Polish", "th": "Thai", "ru": "Russian", "ja": "Japanese"}
+LANGUAGE_ORDER = ("en", "pl", "th")
+KIND_ORDER = ("events", "documents", "quotations", "actors", "places", "disagreements", "sources")
+SCHEMA_ORG = {"events": "Event", "documents": "CreativeWork", "quotations": "Quotation", "places": "Place",
+              "sources": "CreativeWork", "disagreements": "Claim", "actors": "Organization"}
+PERSON_KINDS = ("person", "head-of-state")
+ASSETS = ("site.css", "site.js", "search.js", "timeline.js")
+SEARCH_INDEX = "search-index.js"  # [url, kind, title, date, normalised text, language] per record
+SEARCH_TITLE = 160
+
+
+class SiteError(KurilDataError):
+    """The site cannot be written where asked (exit 2)."""
+
+
+@dataclass
+class Kind:
+    """A table whose rows get pages."""
+
+    resource: Resource
+    key: str
+    label: str | None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    out: Path
+    pages: int  # record pages written
+    files: int  # all files written
+
+
+def build_site(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> SiteResult:
+    """Validate the package at `path` and write its site as the folder `out`, atomically: a folder
+    already there is replaced whole (no page of a removed record lingers) once the new one is complete.
+
+    Raises `kuril_data.outputs.export.Refused` when the package does not validate (nothing is written), and
+    SiteError when `out` exists but is not an earlier site (it is never replaced then).
+    """
+    out = Path(out).resolve()
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / SEARCH_INDEX).is_file())):
+        raise SiteError(f"{out} exists and is not a site built by kuril-data: refusing to replace it")
+    checked = checked_or_refuse(path)
+    assert checked.package is not None
+    with staging(out.parent, out.name) as tmp:
+        result = write_site(checked, tmp / out.name, stamp=build_timestamp(checked.package))
+        install(tmp, out.parent, [out.name])
+    return SiteResult(out, result.pages, result.files)
+
+
+class Site:
+    """The package read once into rows by table, with the links between them."""
+
+    def __init__(self, checked: Checked) -> None:
+        package = checked.package
+        assert package is not None
+        self.package: Package = package
+        self.tables: dict[str, list[dict[str, Any]]] = {
+            r.name: typed_rows(checked.tables[r.name]) for r in package.resources}
+        self.resources = {r.name: r for r in package.resources}
+        self.kinds: dict[str, Kind] = {}
+        for r in package.resources:
+            pk = r.schema.primary_key
+            if len(pk) == 1 and r.name != CITATIONS:
+                kind = Kind(r, pk[0], next((n for n in LABEL_FIELDS if n in r.schema.names), None))
+                kind.rows = sorted(self.tables[r.name], key=itemgetter(pk[0]))
+                kind.by_id = {row[pk[0]]: row for row in kind.rows}
+                self.kinds[r.name] = kind
+        order = {n: i for i, n in enumerate(KIND_ORDER)}
+        self.kind_names = sorted(self.kinds, key=lambda n: (order.get(n, len(order)), n))
+        # incoming[table] = [(referencing resource, its fk fields)] for every foreign key pointing at table
+        self.incoming: dict[str, list[tuple[Resource, str]]] = defaultdict(list)
+        self.refs: dict[tuple[str, str], str] = {}  # (table, field) -> table it points at (one-field keys)
+        for r in package.resources:
+            for fk in r.schema.foreign_keys:
+                if len(fk.fields) == 1:
+                    target = fk.resource or r.name
+                    self.refs[(r.name, fk.fields[0])] = target
+                    self.incoming[target].append((r, fk.fields[0]))
+        self.index: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+        for table, fname in self.refs:
+            groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for row in self.tables[table]:
+                if row[fname] is not None:
+                    groups[row[fname]].append(row)
+            self.index[(table, fname)] = groups
+        # each table's language field, and the keys through which a row takes its target's language
+        self.language_field = {r.name: f.name for r in package.resources for f in r.schema.fields if f.language}
+        self.language_links = {r.name: [(f.name, t) for f in r.schema.fields
+                                        if (t := self.refs.get((r.name, f.name))) and t != r.name
+                                        and t in self.kinds and t in self.language_field]
+                               for r in package.resources}
+        self.citations = self.tables.get(CITATIONS, [])
+        self.citation_by_id = {c["citation_id"]: c for c in self.citations} if CITATIONS in self.tables else {}
+
+    # --- records -----------------------------------------------------------------------------
+
+    def label(self, kind: str, record_id: str) -> str:
+        k = self.kinds.get(kind)
+        if k is None:
+            return record_id
+        row = k.by_id.get(record_id)
+        if row is None or k.label is None or not row.get(k.label):
+            return record_id
+        return str(row[k.label])
+
+    def url(self, kind: str, record_id: str) -> str | None:
+        return f"{kind}/{record_id}.html" if kind in self.kinds and record_id in self.kinds[kind].by_id else None
+
+    def language(self, table: str, row: dict[str, Any]) -> str | None:
+        """A row's language: its own language field, else that of the record a key points at (its source)."""
+        own = self.language_field.get(table)
+        if own and row.get(own):
+            return str(row[own])
+        for fname, target in self.language_links.get(table, ()):
+            parent = self.kinds[target].by_id.get(row[fname]) if row.get(fname) else None
+            if parent and parent.get(self.language_field[target]):
+                return str(parent[self.language_field[target]])
+        return None
+
+    def referencing(self, kind: str, record_id: str) -> list[tuple[Resource, str, list[dict[str, Any]]]]:
+        """Every (table, field, rows) whose foreign key points at this record."""
+        out = []
+        for r, fname in self.incoming.get(kind, []):
+            rows = self.index[(r.name, fname)].get(record_id, [])
+            if rows:
+                out.append((r, fname, rows))
+        return out
+
+    def record_citations(self, kind: str, record_id: str) -> list[dict[str, Any]]:
+        rows = [row for r, fname, found in self.referencing(kind, record_id)
+                if r.name == CITATIONS and fname != CITATION_SOURCE for row in found]
+        return sorted(rows, key=lambda c: (c.get(CITATION_SOURCE) or "", c["citation_id"]))
+
+    def disagreements_of(self, citations: list[dict[str, Any]]) -> list[str]:
+        if ACCOUNTS not in self.tables:
+            return []
+        ids = {c["citation_id"] for c in citations}
+        return sorted({a["disagreement_id"] for a in self.tables[ACCOUNTS] if a[ACCOUNT_CITATION] in ids})
+
+    def accounts(self, disagreement_id: str) -> list[dict[str, Any]]:
+        """The accounts of a disagreement, each with its citation, source and the record it cites."""
+        out = []
+        for a in self.index.get((ACCOUNTS, "disagreement_id"), {}).get(disagreement_id, []):
+            c = self.citation_by_id.get(a[ACCOUNT_CITATION], {})
+            cited = self.cited_record(c)
+            out.append({"account": a.get(ACCOUNT_TEXT), "citation": c, "cited": cited,
+                        "lang": self.language(CITATIONS, c) if c else None,
+                        "source": self.link("sources", c.get(CITATION_SOURCE))})
+        return sorted(out, key=lambda x: (x["citation"].get(CITATION_SOURCE) or "",
+                                          x["citation"].get("citation_id", "")))
+
+    def cited_record(self, citation: dict[str, Any]) -> dict[str, Any] | None:
+        for f in self.resources[CITATIONS].schema.fields if CITATIONS in self.resources else ():
+            target = self.refs.get((CITATIONS, f.name))
+            if target and target != "sources" and citation.get(f.name):
+                return self.link(target, citation[f.name])
+        return None
+
+    def link(self, kind: str, record_id: str | None) -> dict[str, Any] | None:
+        if not record_id:
+            return None
+        if kind == CITATIONS and record_id in self.citation_by_id:  # the evidence, on the cited record's page
+            c = self.citation_by_id[record_id]
+            cited = self.cited_record(c)
+            source = self.label("sources", c.get(CITATION_SOURCE) or "")
+            url = f"{cited['url']}#citation-{record_id}" if cited and cited["url"] else None
+            return {"id": record_id, "kind": kind, "label": f"{source}, {c.get(CITATION_LOCATOR)}", "url": url}
+        link = {"id": record_id, "kind": kind, "label": self.label(kind, record_id), "url": self.url(kind, record_id)}
+        k = self.kinds.get(kind)
+        if k and k.label and k.resource.schema.field(k.label).verbatim and record_id in k.by_id:
+            link["lang"] = self.language(kind, k.by_id[record_id])  # the label is text in the record's language
+        return link
+
+    def translations(self, kind: str, row: dict[str, Any]) -> list[dict[str, Any]]:
+        """The group of a record and its translations (a self-reference `translation_of`), by language."""
+        k = self.kinds[kind]
+        if (kind, TRANSLATION_OF) not in self.refs:
+            return [row]
+        root = row
+        seen = {row[k.key]}
+        while root.get(TRANSLATION_OF) and root[TRANSLATION_OF] in k.by_id and root[TRANSLATION_OF] not in seen:
+            root = k.by_id[root[TRANSLATION_OF]]
+            seen.add(root[k.key])
+        group, todo = [root], [root[k.key]]
+        while todo:
+            for child in self.index[(kind, TRANSLATION_OF)].get(todo.pop(), []):
+                if child[k.key] not in {g[k.key] for g in group}:
+                    group.append(child)
+                    todo.append(child[k.key])
+        return sorted(group, key=lambda g: (_lang_rank(self.language(kind, g)), g[k.key]))
+
+
+def _lang_rank(lang: str | None) -> tuple[int, str]:
+    return (LANGUAGE_ORDER.index(lang), "") if lang in LANGUAGE_ORDER else (len(LANGUAGE_ORDER), lang or "")
+
+
+def normalise(text: str) -> str:
+    """The search form of a text: NFC, lower case, white space collapsed (the client does the same)."""
+    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("kuril_data.outputs.site", "templates"), autoescape=select_autoescape(),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["language_name"] = lambda code: LANGUAGES.get(code or "", code or "")
+    env.filters["code"] = _inline_code
+    env.filters["jsonld"] = lambda value: Markup(
+        json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).replace("<", "\\u003c"))
+    return env
+
+
+def _inline_code(text: str) -> Markup:
+    """Schema descriptions write names in backticks: shown as code, everything else escaped."""
+    parts = str(escape(text)).split("`")
+    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
+
+
+def _value(site: Site, table: str, fname: str, value: Any) -> dict[str, Any]:
+    """A field's value as the templates show it: a link, a date with its bounds, or text."""
+    target = site.refs.get((table, fname))
+    if target and value is not None:
+        return {"link": site.link(target, str(value))}
+    return {"text": value}
+
+
+def _facts(site: Site, table: str, row: dict[str, Any], skip: set[str]) -> list[dict[str, Any]]:
+    """Every field of a row, in schema order, with its description (a label for people)."""
+    out = []
+    lang = site.language(table, row)
+    for f in site.resources[table].schema.fields:
+        if f.name in skip or row.get(f.name) is None:
+            continue
+        name = f.name.removesuffix("_id") if (table, f.name) in site.refs else f.name
+        item: dict[str, Any] = {"name": name.replace("_", " "), "description": f.description, **_value(
+            site, table, f.name, row[f.name])}
+        if f.edtf:
+            item["bounds"] = (row.get(f.name + EARLIEST), row.get(f.name + LATEST))
+        if f.language:
+            item["text"] = f"{LANGUAGES.get(row[f.name], row[f.name])} ({row[f.name]})"
+        if f.verbatim and lang:
+            item["lang"] = lang
+        out.append(item)
+    return out
+
+
+def _related(site: Site, kind: str, record_id: str) -> list[dict[str, Any]]:
+    """Sections for every table pointing at this record (besides citations and translations)."""
+    sections = []
+    for r, fname, rows in site.referencing(kind, record_id):
+        if (r.name == CITATIONS and fname != CITATION_SOURCE) or (r.name == kind and fname == TRANSLATION_OF):
+            continue
+        if r.name == ACCOUNTS or (r.name == QUOTATIONS and fname != CITATION_SOURCE):
+            continue  # shown as disagreements / quotation groups, side by side
+        heading = f"{r.name.replace('_', ' ').capitalize()} ({fname.removesuffix('_id').replace('_', ' ')})"
+        items: list[dict[str, Any]] = []
+        key = site.kinds[r.name].key if r.name in site.kinds else None
+        if r.name == CITATIONS:  # a source: the records it is cited for, once each
+            heading = "Records cited to this source"
+            cited = {(x["kind"], x["id"]): x for c in rows if (x := site.cited_record(c))}
+            items = [{"link": cited[k], "date": None, "lang": None} for k in sorted(cited)]
+        elif key:
+            for row in sorted(rows, key=itemgetter(key)):
+                items.append({"link": site.link(r.name, row[key]), "date": _date_of(site, r.name, row),
+                              "lang": site.language(r.name, row)})
+        elif fname == CITATION_SOURCE:  # names found in a source: counted here, listed on their records' pages
+            sections.append({"heading": heading, "count": len(rows), "items": []})
+            continue
+        else:
+            for row in sorted(rows, key=lambda x: json.dumps(x, default=str, sort_keys=True)):
+                items.append({"facts": _facts(site, r.name, row, {fname})})
+        sections.append({"heading": heading, "items": items})
+    return sections
+
+
+def _date_of(site: Site, table: str, row: dict[str, Any]) -> str | None:
+    dated = next((f.name for f in site.resources[table].schema.fields if f.edtf), None)
+    return row.get(dated) if dated else None
+
+
+def _year_span(site: Site, table: str, row: dict[str, Any]) -> tuple[int | None, int | None]:
+    a, b = _bounds(site, table, row)
+    return (a.year if a else None, b.year if b else None)
+
+
+def _actors_of(site: Site, kind: str, record_id: str, row: dict[str, Any]) -> list[str]:
+    """The actors linked to a record: by its own foreign keys or through a link table."""
+    found = set()
+    for f in site.resources[kind].schema.fields:
+        if site.refs.get((kind, f.name)) == ACTORS and row.get(f.name):
+            found.add(row[f.name])
+    for r, _, rows in site.referencing(kind, record_id):
+        if r.name in site.kinds:
+            continue
+        for other in r.schema.fields:
+            if site.refs.get((r.name, other.name)) == ACTORS:
+                found.update(x[other.name] for x in rows if x.get(other.name))
+    return sorted(found)
+
+
+def _jsonld(site: Site, kind: str, row: dict[str, Any], title: str, base: dict[str, Any]) -> dict[str, Any]:
+    k = site.kinds[kind]
+    kind_type = SCHEMA_ORG.get(kind, "Thing")
+    if kind == "actors" and row.get("kind") in PERSON_KINDS:
+        kind_type = "Person"
+    data: dict[str, Any] = {"@context": "https://schema.org", "@type": kind_type, "name": title,
+                            "identifier": row[k.key], "isPartOf": base}
+    text = next((row[n] for n in ("summary", "description", "subject") if row.get(n)), None)
+    if text:
+        data["description"] = text
+    if kind == "quotations":
+        data["text"] = row.get("text")
+    lang = site.language(kind, row)
+    if lang:
+        data["inLanguage"] = lang
+    a, b = _bounds(site, kind, row)  # an open end stays open: no date is made up for it
+    if kind_type == "Event":
+        if a:
+            data["startDate"] = a.isoformat()
+        if b:
+            data["endDate"] = b.isoformat()
+    elif a or b:
+        data["temporalCoverage"] = f"{a.isoformat() if a else '..'}/{b.isoformat() if b else '..'}"
+    return data
+
+
+def _bounds(site: Site, table: str, row: dict[str, Any]) -> tuple[dt.date | None, dt.date | None]:
+    dated = next((f.name for f in site.resources[table].schema.fields if f.edtf), None)
+    return (row.get(dated + EARLIEST), row.get(dated + LATEST)) if dated else (None, None)
+
+
+def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple[str, str]] | None = None
+               ) -> SiteResult:
+    """Write the site of a validated package into the new folder `out`; `downloads` are (label,
+    relative URL) pairs for files beside the site (a release's exports)."""
+    site = Site(checked)
+    package = site.package
+    env = _env()
+    out.mkdir(parents=True)
+    (out / "assets").mkdir()
+    for asset in ASSETS:
+        data = resources.files("kuril_data.outputs.site").joinpath("static", asset).read_bytes()
+        (out / "assets" / asset).write_bytes(data)
+    title = str(package.descriptor.get("title", package.name))
+    year = dt.datetime.fromtimestamp(stamp, dt.UTC).year
+    urls = project().web_urls()
+    homepage = urls.get("Homepage") or package.descriptor.get("homepage")
+    base_ld = {"@type": "Dataset", "name": title, "version": package.version}
+    if homepage:
+        base_ld["url"] = homepage
+    has_timeline = timeline_module.EVENTS in checked.tables
+    common = {"package": package, "title": title, "version": package.version, "kinds": site.kind_names,
+              "has_timeline": has_timeline,
+              "kind_titles": {n: n.capitalize() for n in site.kind_names}}
+    files = 0
+
+    def write(rel: str, template: str, **context: Any) -> None:
+        nonlocal files
+        depth = rel.count("/")
+        html = env.get_template(template).render(root="../" * depth, **common, **context)
+        _write_text(out / rel, html)
+        files += 1
+
+    pages = 0
+    search: list[list[str]] = []
+    for kind in site.kind_names:
+        (out / kind).mkdir()
+        k = site.kinds[kind]
+        index_rows: list[dict[str, Any]] = []
+        for row in k.rows:
+            record_id = row[k.key]
+            label = site.label(kind, record_id)
+            citations = site.record_citations(kind, record_id)
+            cites = [{"citation": c, "lang": site.language(CITATIONS, c),
+                      "source": site.link("sources", c.get(CITATION_SOURCE))} for c in citations]
+            disagreement_ids = set(site.disagreements_of(citations))
+            if kind == DISAGREEMENTS:
+                disagreement_ids.add(record_id)
+            disagreements = [{"link": site.link(DISAGREEMENTS, d), "row": site.kinds[DISAGREEMENTS].by_id[d],
+                              "accounts": site.accounts(d)} for d in sorted(disagreement_ids)
+                             if DISAGREEMENTS in site.kinds]
+            translations = [{"lang": site.language(kind, t), "link": site.link(kind, t[k.key]),
+                             "current": t[k.key] == record_id, "text": _verbatim(k.resource, t),
+                             "source": site.link("sources", t.get(CITATION_SOURCE)), "locator": t.get(CITATION_LOCATOR)}
+                            for t in site.translations(kind, row)] if (kind, TRANSLATION_OF) in site.refs else []
+            quotations = _quotations_for(site, kind, record_id)
+            a, b = _bounds(site, kind, row)
+            write(f"{kind}/{record_id}.html", "record.html", kind=kind, record_id=record_id, label=label,
+                  row=row, lang=site.language(kind, row),
+                  facts=_facts(site, kind, row, {k.key} | ({k.label} if k.label else set())),
+                  citations=cites, disagreements=disagreements, translations=translations if len(translations) > 1
+                  else [], quotations=quotations, related=_related(site, kind, record_id),
+                  jsonld=_jsonld(site, kind, row, label, base_ld), bounds=(a, b),
+                  description=row.get("summary") or row.get("description") or row.get("subject") or "")
+            pages += 1
+            y0, y1 = _year_span(site, kind, row)
+            actors = _actors_of(site, kind, record_id, row)
+            index_rows.append({"link": site.link(kind, record_id), "row": row, "date": _date_of(site, kind, row),
+                               "earliest": a, "y0": y0, "y1": y1, "actors": actors, "lang": site.language(kind, row)})
+            # Words people search for: text fields, not identifiers, keys or language tags.
+            texts = [str(v) for f in k.resource.schema.fields if f.type == "string" and f.name != k.key
+                     and (kind, f.name) not in site.refs and not f.language and (v := row.get(f.name))]
+            texts += [c["evidence"] for c in citations if c.get("evidence")]
+            for r, _, rows in site.referencing(kind, record_id):
+                if r.name not in site.kinds and r.name != CITATIONS:
+                    texts += [str(x[f.name]) for x in rows for f in r.schema.fields if f.verbatim and x.get(f.name)]
+            short = label if len(label) <= SEARCH_TITLE else label[:SEARCH_TITLE - 1].rstrip() + "…"
+            search.append([f"{kind}/{record_id}.html", kind, short, _date_of(site, kind, row) or "",
+                           normalise(" \u2029 ".join(texts)), site.language(kind, row) or ""])
+        if any(r["date"] for r in index_rows):  # dated kinds list by date, undated last
+            index_rows.sort(key=lambda r: (r["earliest"] is None, r["earliest"] or dt.date.min, r["link"]["id"]))
+        filters = _filters(site, kind, index_rows)
+        columns = [f for f in k.resource.schema.fields if "enum" in f.constraints or f.language]
+        write(f"{kind}/index.html", "kind.html", kind=kind, rows=index_rows, filters=filters, columns=columns,
+              dated=any(r["date"] for r in index_rows), has_actors=any(r["actors"] for r in index_rows),
+              actor_labels={a: site.label(ACTORS, a) for r in index_rows for a in r["actors"]},
+              disagreement_list=[{"link": site.link(kind, r["link"]["id"]), "row": r["row"],
+                                  "accounts": site.accounts(r["link"]["id"])} for r in index_rows]
+              if kind == DISAGREEMENTS else [],
+              description=k.resource.description or "")
+    write("search.html", "search.html")
+    index_js = "window.KURIL_SEARCH = " + json.dumps(search, ensure_ascii=False, separators=(",", ":")) + ";\n"
+    (out / SEARCH_INDEX).write_text(index_js, encoding="utf-8", newline="\n")
+    files += 1
+    if has_timeline:
+        events = site.tables[timeline_module.EVENTS]
+        documents = site.tables.get(timeline_module.DOCUMENTS, [])
+        picture = timeline_module.svg(events, documents, f"{title} — {len(events)} events", link="")
+        write("timeline.html", "timeline.html", svg=Markup(picture), events=len(events),
+              groups=(*timeline_module.GROUPS, timeline_module.OTHER))
+    counts = {n: len(site.kinds[n].rows) for n in site.kind_names}
+    citation = (f"{_contributors(package)} ({year}). {title}, version {package.version} [data set]. "
+                f"{_license(package)}." + (f" {homepage}" if homepage else ""))
+    write("index.html", "home.html", counts=counts, citation=citation, urls=urls, homepage=homepage,
+          downloads=downloads or [], description=package.descriptor.get("description", ""))
+    return SiteResult(out, pages, files + len(ASSETS))
+
+
+def _write_text(target: Path, text: str) -> None:
+    with open(target, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+def _verbatim(resource: Resource, row: dict[str, Any]) -> str | None:
+    """The row's first verbatim text field (a quotation's text), if any."""
+    return next((row[f.name] for f in resource.schema.fields if f.verbatim and row.get(f.name)), None)
+
+
+def _quotations_for(site: Site, kind: str, record_id: str) -> list[list[dict[str, Any]]]:
+    """Quotations pointing at a record (speaker, document, event), grouped with their translations."""
+    if kind == QUOTATIONS or QUOTATIONS not in site.kinds:
+        return []
+    q = site.kinds[QUOTATIONS]
+    rows = [row for r, fname, found in site.referencing(kind, record_id)
+            if r.name == QUOTATIONS and fname != CITATION_SOURCE for row in found]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        group = site.translations(QUOTATIONS, row)
+        groups[group[0][q.key]] = group
+    return [[{"row": t, "lang": site.language(QUOTATIONS, t), "link": site.link(QUOTATIONS, t[q.key])}
+             for t in groups[g]] for g in sorted(groups)]
+
+
+def _filters(site: Site, kind: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Filter menus of a kind's index: every enum and language field with the values present."""
+    out = []
+    for f in site.kinds[kind].resource.schema.fields:
+        if "enum" in f.constraints or f.language:
+            values = sorted({str(r["row"][f.name]) for r in rows if r["row"].get(f.name)})
+            if len(values) > 1:
+                out.append({"field": f.name, "values": values, "language": f.language})
+    return out
+
+
+def _contributors(package: Package) -> str:
+    names = [c.get("title") for c in package.descriptor.get("contributors", []) if c.get("title")]
+    return ", ".join(names) or package.name
+
+
+def _license(package: Package) -> str:
+    licenses = package.descriptor.get("licenses") or [{}]
+    return str(licenses[0].get("name", ""))

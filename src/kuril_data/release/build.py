@@ -1,0 +1,205 @@
+"""Cut a release: validate, export everything, add the package, changelog and checksums, zip.
+
+`build_release` writes `<out>/kuril-data-<version>/` and `<out>/kuril-data-<version>.zip`.
+Two builds of the same commit give byte-identical files, the zip included: the build date comes
+from SOURCE_DATE_EPOCH or the last commit, files are ordered by name, permissions are fixed and
+no absolute path or host name goes inside. A build that fails leaves the previous release as it
+was and nothing new behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+from kuril_data.io import git
+from kuril_data.io.transaction import install, staging
+from kuril_data.io.versions import GIT_PREFIX
+from kuril_data.model.package import DESCRIPTOR, Package, safe_member
+from kuril_data.outputs import timeline
+from kuril_data.outputs.dictionary import render as render_dictionary
+from kuril_data.outputs.export import (
+    ARTIFACT,
+    FORMATS,
+    PARQUET_DIR,
+    Refused,
+    build_timestamp,
+    checked_or_refuse,
+    iso_timestamp,
+    write_exports,
+)
+from kuril_data.outputs.site import write_site
+from kuril_data.release import describe
+
+CHANGELOG = "CHANGELOG.md"
+CHECKSUMS = "SHA256SUMS"
+DICTIONARY = "data-dictionary.md"
+TIMELINE = "timeline.svg"
+VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
+SITE = "site"  # the static site (kuril_data.outputs.site), linked from the timeline picture
+ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip file can hold
+
+
+def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "dist", *, record: bool = True) -> Path:
+    """Build the release of the package at `path` into `out`; return the release folder.
+
+    With `record`, when `path` is the toolkit's own repository, the zip's SHA-256 and build date
+    are recorded in the registry of published releases (`kuril_data/releases.json`), and a
+    version already recorded there is built with its recorded date unless SOURCE_DATE_EPOCH is set.
+
+    Raises `kuril_data.outputs.export.Refused` when the package does not validate, its version is not
+    usable in a file name, or CHANGELOG.md has no `## [<version>]` entry.
+    """
+    checked = checked_or_refuse(path)
+    package = checked.package
+    assert package is not None
+    version = package.version
+    changelog = changelog_for(package)
+    check_version_against_last_tag(package)
+    name = f"{ARTIFACT}-{version}"
+    stamp = build_timestamp(package)
+    if record and not os.environ.get("SOURCE_DATE_EPOCH"):
+        from kuril_data.release.registry import recorded_epoch
+
+        stamp = recorded_epoch(package.root, version) or stamp  # a recorded version keeps its build date
+    out = Path(out)
+    with staging(out, name) as tmp:
+        folder = tmp / name
+        folder.mkdir()
+        write_exports(checked, folder, FORMATS, stamp=stamp)
+        copy_package(package, folder)
+        shutil.copyfile(changelog, folder / CHANGELOG)
+        (folder / DICTIONARY).write_text(render_dictionary(package), encoding="utf-8", newline="\n")
+        timeline.draw(checked, folder / TIMELINE, link=f"{SITE}/")
+        write_site(checked, folder / SITE, stamp=stamp, downloads=site_downloads(folder))
+        describe_release(package, folder, iso_timestamp(stamp))
+        write_checksums(folder)
+        fix_permissions(folder, stamp)
+        write_zip(folder, tmp / f"{name}.zip", stamp)
+        install(tmp, out, [name, f"{name}.zip"])
+    if record:
+        from kuril_data.release.registry import record_release
+
+        record_release(package.root, version, out / f"{name}.zip", stamp)
+    return out / name
+
+
+def site_downloads(folder: Path) -> list[tuple[str, str]]:
+    """The release's files for the site's home page, as links relative to `site/`."""
+    names = [rel for rel in files_of(folder) if "/" not in rel or rel.startswith(f"{PARQUET_DIR}/")]
+    return [(name, f"../{name}") for name in [*names, CHECKSUMS]]
+
+
+def last_release_tag(root: Path) -> str | None:
+    """The highest `v*` tag of the git repository holding `root`, or None (no git, no tag)."""
+    return git.highest_tag(root, "v*")
+
+
+def check_version_against_last_tag(package: Package) -> None:
+    """Refuse a version lower than the bump the changes since the last release tag call for."""
+    from kuril_data.diff import DiffError, check_version_bump, required_bump
+
+    tag = last_release_tag(package.root)
+    if tag is None:
+        return  # the first release, or not a git checkout: nothing to compare with
+    try:
+        # git: says it is the revision, even when a folder of the same name exists.
+        bump = required_bump(f"{GIT_PREFIX}{tag}", package.root, repo=package.root)
+    except DiffError as exc:
+        raise Refused(f"cannot compare with the last release {tag}: {exc}") from None
+    previous = tag.removeprefix("v")
+    if previous == package.version:
+        if bump != "none":
+            raise Refused(f"version {package.version} was already released as {tag}, and the package has "
+                          f"changed since ({bump} bump): raise the version in {DESCRIPTOR}")
+        return
+    problem = check_version_bump(previous, package.version, bump)
+    if problem:
+        raise Refused(f"{problem} (last release: {tag})")
+
+
+def changelog_for(package: Package) -> Path:
+    """The package's CHANGELOG.md, refusing a version without an entry `## [<version>]`."""
+    version = package.version
+    if not VERSION.fullmatch(version):
+        raise Refused(f"version {version!r} in {DESCRIPTOR} cannot name a release "
+                      "(use letters, digits, '.', '+', '-')")
+    path, why = safe_member(package.root, CHANGELOG)
+    if path is None or not path.is_file():
+        raise Refused(f"{CHANGELOG} is missing{f' ({why})' if why else ''}; "
+                      f"add it with a '## [{version}]' entry before releasing")
+    text = path.read_text(encoding="utf-8")
+    if not re.search(rf"^## \[{re.escape(version)}\]", text, re.MULTILINE):
+        raise Refused(f"{CHANGELOG} has no entry for version {version}: add a '## [{version}]' section "
+                      f"(the version comes from {DESCRIPTOR})")
+    return path
+
+
+def copy_package(package: Package, folder: Path) -> None:
+    """Copy the descriptor and every data and schema file it names, so the folder is a Data Package."""
+    rels = {DESCRIPTOR} | {r.path for r in package.resources} | {r.schema_path for r in package.resources}
+    for rel in sorted(rels):
+        source, why = safe_member(package.root, rel)
+        if source is None:
+            raise ValueError(f"{rel}: {why}")  # read_package refused it already; never reached
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def describe_release(package: Package, folder: Path, created: str) -> None:
+    """The files that tell a stranger what the release is: the enriched datapackage.json, README,
+    CITATION.cff with this version and date, schema.org JSON-LD, and the licences of the package
+    folder (LICENSE, LICENSE-DATA.md, copied when present). All derive from `kuril_data.project`."""
+    def write(rel: str, text: str) -> None:
+        (folder / rel).write_text(text, encoding="utf-8", newline="\n")
+
+    def dump(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+    for rel in describe.LICENSES:
+        source, _ = safe_member(package.root, rel)
+        if source is not None and source.is_file():
+            shutil.copyfile(source, folder / rel)
+    write(DESCRIPTOR, dump(describe.release_descriptor(package, folder, created)))
+    write(describe.CITATION, describe.citation_cff(package, date=describe.iso_date(created)))
+    write(describe.JSONLD, dump(describe.jsonld(package, created, f"{folder.name}.zip")))
+    write(describe.README, describe.release_readme(package, folder, created))
+
+
+def files_of(folder: Path) -> list[str]:
+    """Every file under `folder` as a POSIX path relative to it, sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def write_checksums(folder: Path) -> None:
+    """SHA256SUMS in the `sha256sum -c` format, over every other file of the release."""
+    lines = [f"{hashlib.sha256((folder / rel).read_bytes()).hexdigest()}  {rel}\n"
+             for rel in files_of(folder) if rel != CHECKSUMS]
+    (folder / CHECKSUMS).write_text("".join(lines), encoding="utf-8", newline="\n")
+
+
+def fix_permissions(folder: Path, stamp: int) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+        os.utime(path, (stamp, stamp))
+    folder.chmod(0o755)
+    os.utime(folder, (stamp, stamp))
+
+
+def write_zip(folder: Path, target: Path, stamp: int) -> None:
+    """Zip `folder` under its own name, with fixed timestamps, permissions and order."""
+    date_time = time.gmtime(max(stamp, ZIP_EPOCH))[:6]
+    with zipfile.ZipFile(target, "w") as zf:
+        for rel in files_of(folder):
+            info = zipfile.ZipInfo(f"{folder.name}/{rel}", date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, so the permissions below are read
+            info.external_attr = 0o100644 << 16
+            zf.writestr(info, (folder / rel).read_bytes(), compresslevel=9)

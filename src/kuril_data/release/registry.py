@@ -1,0 +1,160 @@
+"""Published releases: the registry shipped in the package, and pinned, verified, cached downloads.
+
+`kuril_data/releases.json` (in the wheel too) maps every published version to the
+SHA-256 of its zip and the build date it was built with (SOURCE_DATE_EPOCH), so the zip can be
+rebuilt byte for byte and checked. `kuril-data release` records the version it builds there.
+`fetch_release` downloads `v{X}/kuril-data-{X}.zip` under the releases base URL (the project's
+"Releases" URL from the package metadata, or $KURIL_DATA_RELEASES_URL), refuses it unless its
+SHA-256 is the registered one, unpacks it safely into the user cache and reuses it offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kuril_data.errors import KurilDataError
+from kuril_data.io.atomic import write_atomic
+from kuril_data.io.download import DownloadError, cache_dir, download, sha256_of, url_for, verified
+from kuril_data.io.transaction import install, staging
+
+RELEASES_URL_ENV = "KURIL_DATA_RELEASES_URL"
+REGISTRY_NAME = "releases.json"
+REGISTRY = Path(__file__).resolve().parent.parent / REGISTRY_NAME  # kuril_data/releases.json
+REGISTRY_IN_REPO = Path("src") / "kuril_data" / REGISTRY_NAME  # where `release` records, from the repo root
+URL_LABELS = ("releases", "release downloads", "download")  # Project-URL labels read as the base URL
+ARTIFACT = "kuril-data"
+CACHE_SUBDIR = "releases"
+ABOUT = ("Published kuril-data releases: SHA-256 of each version's zip, and the build date (SOURCE_DATE_EPOCH) "
+         "it was built with, to rebuild it byte for byte. Written by `kuril-data release`; do not edit by hand.")
+
+
+class ReleaseError(KurilDataError):
+    """A published release could not be fetched or was refused (unknown version, network, checksum,
+    corrupt zip): exit 2."""
+
+
+@dataclass(frozen=True)
+class FetchedRelease:
+    """A verified release: the zip, the folder it unpacked to, and the SHA-256 it matched."""
+
+    version: str
+    zip: Path
+    folder: Path
+    sha256: str
+
+
+def zip_name(version: str) -> str:
+    return f"{ARTIFACT}-{version}.zip"
+
+
+def registry(path: Path = REGISTRY) -> dict[str, dict[str, Any]]:
+    """Every published version with its zip's SHA-256 and build date, as shipped in the package."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data.get("releases", {}) if isinstance(data, dict) else {}
+
+
+def recorded_epoch(root: Path, version: str) -> int | None:
+    """The build date recorded for `version` in the registry of the repository at `root`, if any.
+
+    A recorded version keeps that date, so that building it again (on the release tag, whose commit
+    date is later than the one recorded) gives the very zip whose SHA-256 the registry ships.
+    """
+    epoch = registry(root / REGISTRY_IN_REPO).get(version, {}).get("source_date_epoch")
+    return epoch if isinstance(epoch, int) else None
+
+
+def record_release(root: Path, version: str, zip_path: Path, stamp: int) -> Path | None:
+    """Record `version` built into `zip_path` with build date `stamp` in the registry of the repository
+    at `root`; None (nothing recorded) when `root` is not the toolkit's repository."""
+    import datetime as dt
+
+    path = root / REGISTRY_IN_REPO
+    if not path.is_file():
+        return None
+    releases = registry(path)
+    releases[version] = {
+        "sha256": sha256_of(zip_path),
+        "source_date_epoch": stamp,
+        "created": dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    text = json.dumps({"about": ABOUT, "releases": releases}, indent=2, sort_keys=True) + "\n"
+    write_atomic(path, text)
+    return path
+
+
+def releases_url() -> str:
+    """The base URL releases are downloaded from: $KURIL_DATA_RELEASES_URL, else the "Releases"
+    Project-URL of the installed package ([project.urls] in pyproject.toml)."""
+    env = os.environ.get(RELEASES_URL_ENV, "").strip()
+    if env:
+        return env
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        entries = metadata(ARTIFACT).get_all("Project-URL") or []
+    except PackageNotFoundError:
+        entries = []
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in URL_LABELS and url.strip():
+            url = url.strip().rstrip("/")
+            # A GitHub Releases page holds its files under releases/download/v{X}/.
+            return url + "/download" if url.endswith("/releases") else url
+    raise ReleaseError(f"no releases URL: the installed {ARTIFACT} names no 'Releases' Project-URL "
+                       f"([project.urls] in pyproject.toml); set {RELEASES_URL_ENV} to a base URL under which "
+                       f"v{{X}}/{ARTIFACT}-{{X}}.zip is found")
+
+
+def fetch_release(version: str, out: str | os.PathLike[str] | None = None) -> FetchedRelease:
+    """The verified release `version`, from the user cache or downloaded into it; with `out`, copied
+    there too. Raises ReleaseError; a failure leaves nothing in the cache (or in `out`)."""
+
+    known = registry()
+    entry = known.get(version)
+    if entry is None:
+        listed = ", ".join(sorted(known)) or "none"
+        raise ReleaseError(f"unknown version {version!r}: this kuril-data knows the published versions: {listed} "
+                           "(a newer kuril-data may know more)")
+    sha256 = str(entry["sha256"])
+    root = cache_dir() / CACHE_SUBDIR
+    top = f"{ARTIFACT}-{version}"
+    cached = root / version
+    if not (verified(cached / zip_name(version), sha256) and (cached / top / "datapackage.json").is_file()):
+        with staging(root, version) as tmp:
+            folder = tmp / version
+            try:
+                download(url_for(releases_url(), f"v{version}/{zip_name(version)}"), sha256,
+                         folder / zip_name(version))
+            except DownloadError as exc:
+                raise ReleaseError(f"release {version}: {exc}") from None
+            unpack(folder / zip_name(version), folder, top)
+            install(tmp, root, [version])
+    result = FetchedRelease(version, cached / zip_name(version), cached / top, sha256)
+    if out is None:
+        return result
+    out = Path(out)
+    with staging(out, top) as tmp:
+        shutil.copytree(result.folder, tmp / top)
+        shutil.copyfile(result.zip, tmp / zip_name(version))
+        install(tmp, out, [top, zip_name(version)])
+    return FetchedRelease(version, out / zip_name(version), out / top, sha256)
+
+
+def unpack(zip_path: Path, dest: Path, top: str) -> None:
+    """Unpack the whole release folder `top/` of the zip into `dest`, with the member judgement and
+    limits every zip reader shares (`versions.unpack_tree`); the zip must hold `top/datapackage.json`."""
+    from kuril_data.io.versions import VersionError, unpack_tree
+
+    try:
+        unpack_tree(zip_path, dest, top)
+    except VersionError as exc:
+        raise ReleaseError(str(exc)) from None
+    if not (dest / top / "datapackage.json").is_file():
+        raise ReleaseError(f"{zip_path.name}: not a kuril-data release (no {top}/datapackage.json)")

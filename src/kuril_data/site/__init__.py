@@ -1,5 +1,0 @@
-"""The static site: a page per record, an index per kind, disagreements, timeline and search."""
-
-from .build import SiteError, SiteResult, build_site, write_site
-
-__all__ = ["SiteError", "SiteResult", "build_site", "write_site"]

@@ -1,0 +1,200 @@
+"""What a check is, and the one loop that runs the registry with either engine.
+
+A check declares its messages (code + template, as class attributes), the units it applies to
+(a table, a field, a key, a link: found from the schemas), and an exact judgement of the rows of a
+unit that writes the problems. Optionally it has a vectorised *finder* (pyarrow.compute) that
+names the candidate rows of a unit: it may keep rows that turn out fine, never leave out a row the
+judgement would report (or that a reported row's message depends on). The per-row engine judges
+every row; the Arrow engine judges only the candidates. Same judgement, same problems.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol, TypeVar, cast
+
+from kuril_data.io.read import Table
+from kuril_data.model.package import Package
+from kuril_data.report import Problem, Severity
+
+Engine = Literal["python", "arrow"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A problem code and the template of one of its messages: the only place the text is written."""
+
+    code: str
+    template: str
+    severity: Severity = "error"
+
+    def __call__(self, table: Table, line: int | None, field: str | None, /, **values: object) -> Problem:
+        return Problem(table.file, line, field, self.code, self.template.format(**values), self.severity)
+
+
+@dataclass
+class Context:
+    package: Package
+    tables: dict[str, Table]  # readable tables, by resource name
+    sources_dir: Path | None = None
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per key and run: lookups that several checks (or units) share."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def remember(self, key: tuple[Any, ...], value: Any) -> None:
+        self._memo[key] = value
+
+    def recall(self, key: tuple[Any, ...]) -> Any:
+        """What `memo` holds for key, or None: a lookup another check may have left."""
+        return self._memo.get(key)
+
+
+# The candidate rows of a unit: sorted row indices, as a list or an Arrow integer array (what the
+# finders return: 8 bytes a row, not a Python int object each).
+Rows = Any
+
+# A judgement reads its candidates' values this many rows at a time: a run stopped at
+# --max-problems builds the values of the rows it reached, not of a million candidates.
+CHUNK = 1 << 16
+
+
+def row_list(rows: Rows) -> list[int]:
+    """Candidate rows as a Python list."""
+    return rows if isinstance(rows, list) else rows.to_pylist()
+
+
+class Chunked(Sequence[T]):
+    """A long read-only sequence built CHUNK items at a time, as it is read (iterated or indexed
+    in order); only the chunk in use is held."""
+
+    def __init__(self, size: int, make: Callable[[int, int], list[T]]) -> None:
+        self._size, self._make = size, make
+        self._start, self._chunk = -1, cast(list[T], [])
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[T]:
+        for start in range(0, self._size, CHUNK):
+            yield from self._make(start, min(self._size, start + CHUNK))
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._size))]
+        if i < 0:
+            i += self._size
+        if not 0 <= i < self._size:
+            raise IndexError(i)
+        start = i - i % CHUNK
+        if start != self._start:
+            self._start, self._chunk = start, self._make(start, min(self._size, start + CHUNK))
+        return self._chunk[i - start]
+
+
+class View:
+    """The rows of one table a judgement looks at: all of them, or a finder's candidates (in order)."""
+
+    def __init__(self, table: Table, rows: Rows | None) -> None:
+        self.table = table
+        self.rows = rows
+        self._taken: dict[str, Sequence[str]] = {}
+
+    def column(self, name: str) -> Sequence[str]:
+        """The values of column `name` in these rows ('' where the file lacks the column)."""
+        if self.rows is None:
+            return self.table.column(name)
+        if name not in self._taken:
+            rows, table = self.rows, self.table
+            self._taken[name] = Chunked(len(rows), lambda a, b: table.take(name, row_list(rows[a:b])))
+        return self._taken[name]
+
+    @property
+    def lines(self) -> Sequence[int]:
+        if self.rows is None:
+            return self.table.lines
+        rows, table = self.rows, self.table
+        return Chunked(len(rows), lambda a, b: [table.line(i) for i in row_list(rows[a:b])])
+
+
+class Unit(Protocol):
+    """What a check applies to (a field, a key, a link...): a NamedTuple whose `table` holds the rows judged."""
+
+    @property
+    def table(self) -> Table: ...
+
+
+class Check:
+    """One rule. Subclasses set Message class attributes and define `units` and `judge`;
+    `find` (vectorised, Arrow) is optional."""
+
+    messages: ClassVar[tuple[Message, ...]] = ()
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls.messages = tuple(v for v in vars(cls).values() if isinstance(v, Message))
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def codes(self) -> set[str]:
+        return {m.code for m in self.messages}
+
+    def units(self, ctx: Context) -> Iterable[Unit]:
+        raise NotImplementedError
+
+    def judge(self, ctx: Context, unit: Any, view: View) -> Iterator[Problem]:
+        raise NotImplementedError
+
+    # A finder: the candidate rows of one unit, as sorted row indices (Rows). None: this check has none.
+    find: Callable[[Context, Any], Rows] | None = None
+
+    def find_all(self, ctx: Context, units: list[Any]) -> list[Rows | None]:
+        """The candidates of every unit; the finders run side by side (Arrow kernels release the GIL)."""
+        if self.find is None:
+            return [None] * len(units)
+        find = self.find
+        if len(units) < 2:
+            return [find(ctx, u) for u in units]
+        with ThreadPoolExecutor(threads()) as pool:
+            return list(pool.map(lambda u: find(ctx, u), units))
+
+
+def threads() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python", *, lazy: bool = False) -> Iterator[Problem]:
+    """Every problem the checks find. Only the Arrow engine uses the finders.
+
+    `lazy` (a run that may stop early, at --max-problems): each unit's candidates are found just
+    before it is judged, one unit at a time, so a stopped run never finds those of the units it
+    did not reach; otherwise a check's finders run side by side first (`find_all`)."""
+    if engine == "arrow":
+        for table in ctx.tables.values():
+            for name in table.resource.schema.names:
+                table.array(name)  # made here, not in the finders' threads
+    for check in checks:
+        units = list(check.units(ctx))
+        candidates: Iterable[Rows | None]
+        if engine != "arrow":
+            candidates = [None] * len(units)
+        elif lazy and check.find is not None and type(check).find_all is Check.find_all:
+            find = check.find
+            candidates = (find(ctx, u) for u in units)
+        else:
+            candidates = check.find_all(ctx, units)
+        for unit, rows in zip(units, candidates, strict=True):
+            if rows is None or len(rows):
+                yield from check.judge(ctx, unit, View(unit.table, rows))

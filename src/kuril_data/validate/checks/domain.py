@@ -1,0 +1,259 @@
+"""Rules of the kuril-data model that the schemas cannot express. Each names the tables it needs
+and applies only when the package has them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from kuril_data.io.read import Table
+from kuril_data.model import dates
+from kuril_data.report import Problem
+from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
+from kuril_data.validate.checks.keys import link_index_key
+
+
+class TableUnit(NamedTuple):
+    table: Table
+
+
+def _index(table: Table, key: str, value: str) -> dict[str, str]:
+    """value by key, the last row winning (as a dict built from the rows)."""
+    return dict(zip(table.column(key), table.column(value), strict=True))
+
+
+class CitationUnit(NamedTuple):
+    table: Table
+    citations: Table
+    links: tuple[tuple[str, str], ...]  # (this table's column, the citation column pointing at the same table)
+
+
+class CitationLinks(Check):
+    """A link row's citation must cite one of the records the row links."""
+
+    MISMATCH = Message("citation-mismatch", "citation {citation!r} does not cite this row's {columns}")
+
+    def units(self, ctx: Context) -> Iterable[CitationUnit]:
+        citations = ctx.tables.get("citations")
+        if citations is None:
+            return
+        schema = citations.resource.schema
+        # The citation column that points at each resource, e.g. "actors" -> "actor_id".
+        column_for = {fk.resource: fk.fields[0] for fk in schema.foreign_keys
+                      if len(fk.fields) == 1 and fk.fields[0] in schema.exactly_one_of}
+        for table in ctx.tables.values():
+            if table is citations or "citation_id" not in table.columns:
+                continue
+            links = tuple((fk.fields[0], column_for[fk.resource]) for fk in table.resource.schema.foreign_keys
+                          if len(fk.fields) == 1 and fk.resource in column_for and fk.fields[0] in table.columns)
+            if links:
+                yield CitationUnit(table, citations, links)
+
+    def judge(self, ctx: Context, unit: CitationUnit, view: View) -> Iterator[Problem]:
+        table, citations, links = unit
+        by_id = ctx.memo(("rows", citations.file, "citation_id"),
+                         lambda: {cid: i for i, cid in enumerate(citations.column("citation_id"))})
+        mine = {m: view.column(m) for m, _ in links}
+        cited = {theirs: citations.column(theirs) for _, theirs in links}  # '' where its header lacks one
+        for k, (cid, line) in enumerate(zip(view.column("citation_id"), view.lines, strict=True)):
+            j = by_id.get(cid)
+            if j is None:
+                continue  # reported as a foreign key
+            if not any(mine[m][k] and cited[theirs][j] == mine[m][k] for m, theirs in links):
+                yield self.MISMATCH(table, line, "citation_id", citation=cid,
+                                    columns=" or ".join(m for m, _ in links))
+
+    def find(self, ctx: Context, unit: CitationUnit) -> Rows:
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+
+        table, citations, links = unit
+        cids, cited_ids = table.array("citation_id"), citations.array("citation_id")
+        distinct = v.distinct(ctx, citations, "citation_id")
+        key = link_index_key(table, "citation_id", citations, "citation_id")
+        found = ctx.recall(key) if distinct else None  # the foreign-key finder's lookup, if it made one
+        j = found if found is not None else v.last_index(cids, cited_ids, distinct)
+        ok = None
+        for m, theirs in links:
+            values = table.array(m)
+            ok = v.any_of(ok, pc.and_(v.filled(values), pc.equal(citations.array(theirs).take(j), values))
+                          .fill_null(v.FALSE))
+        return v.rows(pc.and_(pc.is_valid(j), pc.invert(ok)))
+
+
+class UncitedUnit(NamedTuple):
+    table: Table  # the cited table
+    key: str
+    citations: Table
+    column: str  # the citation column pointing at it
+
+
+class Uncited(Check):
+    """Every record a citation can point at has at least one citation."""
+
+    UNCITED = Message("uncited", "{record!r} has no citation; add a row to citations with its source and evidence")
+
+    def units(self, ctx: Context) -> Iterable[UncitedUnit]:
+        citations = ctx.tables.get("citations")
+        if citations is None:
+            return
+        for column in citations.resource.schema.exactly_one_of:
+            fk = next((k for k in citations.resource.schema.foreign_keys if k.fields == (column,)), None)
+            target = ctx.tables.get(fk.resource) if fk else None
+            if target is not None and fk is not None and fk.reference[0] in target.columns:
+                yield UncitedUnit(target, fk.reference[0], citations, column)
+
+    def judge(self, ctx: Context, unit: UncitedUnit, view: View) -> Iterator[Problem]:
+        table, key, citations, column = unit
+        cited: set[str] | None = None
+        for rid, line in zip(view.column(key), view.lines, strict=True):
+            if not rid:
+                continue
+            if cited is None:
+                cited = set(citations.column(column))
+            if rid not in cited:
+                yield self.UNCITED(table, line, key, record=rid)
+
+    def find(self, ctx: Context, unit: UncitedUnit) -> Rows:
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+
+        ids = unit.table.array(unit.key)
+        return v.rows(pc.and_(v.filled(ids), pc.invert(pc.is_in(ids, value_set=unit.citations.array(unit.column)))))
+
+
+class QuotationLanguage(Check):
+    MISMATCH = Message("language-mismatch", "quotation is marked {mine!r} but its source {source!r} is {theirs!r}")
+
+    def units(self, ctx: Context) -> Iterable[TableUnit]:
+        if "quotations" in ctx.tables and "sources" in ctx.tables:
+            yield TableUnit(ctx.tables["quotations"])
+
+    def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        quotes, sources = unit.table, ctx.tables["sources"]
+        lang: dict[str, str] | None = None
+        for src, mine, line in zip(view.column("source_id"), view.column("language"), view.lines, strict=True):
+            if not mine:
+                continue
+            if lang is None:
+                lang = _index(sources, "source_id", "language")
+            if src in lang and lang[src] != mine:
+                yield self.MISMATCH(quotes, line, "language", mine=mine, source=src, theirs=lang[src])
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+
+        quotes, sources = unit.table, ctx.tables["sources"]
+        src, mine = quotes.array("source_id"), quotes.array("language")
+        theirs = v.lookup(src, sources.array("source_id"), sources.array("language"))
+        return v.rows(pc.and_(v.filled(mine), pc.not_equal(theirs, mine)))
+
+
+_AFTER_SIGNING = ("entry-into-force", "exchange-of-ratifications", "ratification")
+
+
+class EventDates(Check):
+    """Nothing is ratified before it was signed; a signing falls on the document's date."""
+
+    BEFORE_SIGNING = Message("date-order", "{kind} dated {date} is before {document!r} is dated ({document_date})")
+    SIGNING = Message("date-order", "signing dated {date} does not match {document!r} dated {document_date}")
+
+    def units(self, ctx: Context) -> Iterable[TableUnit]:
+        if "events" in ctx.tables and "documents" in ctx.tables:
+            yield TableUnit(ctx.tables["events"])
+
+    def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        events = unit.table
+        doc_date = ctx.memo(("dates", "documents"), lambda: _index(ctx.tables["documents"], "document_id", "date"))
+        for kind, doc, when, line in zip(view.column("kind"), view.column("document_id"), view.column("date"),
+                                         view.lines, strict=True):
+            mine, theirs = dates.date_range(when), dates.date_range(doc_date.get(doc, ""))
+            if not (mine and theirs and mine.earliest and mine.latest and theirs.earliest and theirs.latest):
+                continue
+            if kind in _AFTER_SIGNING and mine.latest < theirs.earliest:
+                yield self.BEFORE_SIGNING(events, line, "date", kind=kind, date=when, document=doc,
+                                          document_date=doc_date[doc])
+            if kind == "signing" and (mine.latest < theirs.earliest or mine.earliest > theirs.latest):
+                yield self.SIGNING(events, line, "date", date=when, document=doc, document_date=doc_date[doc])
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        events, documents = unit.table, ctx.tables["documents"]
+        kind, doc, date = events.array("kind"), events.array("document_id"), events.array("date")
+        doc_date = v.lookup(doc, documents.array("document_id"), documents.array("date")).fill_null(v.EMPTY)
+        mine_lo, mine_hi = v.date_bounds(date)
+        their_lo, their_hi = v.date_bounds(doc_date)
+        before = pc.less(mine_hi, their_lo)
+        after_signing = pc.and_(pc.is_in(kind, value_set=lit.strings(list(_AFTER_SIGNING))), before)
+        signing = pc.and_(pc.equal(kind, lit.lit("signing")), pc.or_(before, pc.greater(mine_lo, their_hi)))
+        return v.rows(pc.or_(after_signing, signing))
+
+
+class ReplyDates(Check):
+    """A reply is not dated before what it replies to."""
+
+    BEFORE = Message("date-order", "replies to {document!r} ({document_date}) but is dated earlier")
+
+    def units(self, ctx: Context) -> Iterable[TableUnit]:
+        if "documents" in ctx.tables:
+            yield TableUnit(ctx.tables["documents"])
+
+    def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        documents = unit.table
+        when = ctx.memo(("dates", "documents"), lambda: _index(documents, "document_id", "date"))
+        for target, date, line in zip(view.column("in_reply_to"), view.column("date"), view.lines, strict=True):
+            mine, theirs = dates.date_range(date), dates.date_range(when.get(target, ""))
+            if mine and theirs and mine.latest and theirs.earliest and mine.latest < theirs.earliest:
+                yield self.BEFORE(documents, line, "in_reply_to", document=target, document_date=when[target])
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+
+        documents = unit.table
+        target, date = documents.array("in_reply_to"), documents.array("date")
+        their_date = v.lookup(target, documents.array("document_id"), date).fill_null(v.EMPTY)
+        _, mine_hi = v.date_bounds(date)
+        their_lo, _ = v.date_bounds(their_date)
+        return v.rows(pc.less(mine_hi, their_lo))
+
+
+class Disagreements(Check):
+    """A disagreement has at least two accounts."""
+
+    LONE = Message("lone-account", "disagreement {disagreement!r} has {count} account(s); it needs at least two")
+
+    def units(self, ctx: Context) -> Iterable[TableUnit]:
+        if "disagreements" in ctx.tables and "disagreement_accounts" in ctx.tables:
+            yield TableUnit(ctx.tables["disagreements"])
+
+    def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        count: Counter[str] | None = None
+        for did, line in zip(view.column("disagreement_id"), view.lines, strict=True):
+            if not did:
+                continue
+            if count is None:
+                count = Counter(ctx.tables["disagreement_accounts"].column("disagreement_id"))
+            if count[did] < 2:
+                yield self.LONE(unit.table, line, "disagreement_id", disagreement=did, count=count[did])
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        counted = pc.value_counts(ctx.tables["disagreement_accounts"].array("disagreement_id"))
+        ids = unit.table.array("disagreement_id")
+        count = counted.field("counts").take(pc.index_in(ids, value_set=counted.field("values"))).fill_null(lit.lit(0))
+        return v.rows(pc.and_(v.filled(ids), pc.less(count, lit.lit(2))))

@@ -1,0 +1,238 @@
+"""Keys and links from the schemas: unique fields, primary keys, foreign keys, exactly-one-of."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
+
+from kuril_data.io.read import Table
+from kuril_data.model.package import ForeignKey
+from kuril_data.model.text import is_nfc, nfc
+from kuril_data.report import Problem
+from kuril_data.validate.checks.base import Check, Context, Message, Rows, View, row_list, threads
+
+
+class KeyUnit(NamedTuple):
+    table: Table
+    key: tuple[str, ...]
+
+
+class _Duplicates(Check):
+    """A key whose value (after NFC) repeats an earlier row's; rows with an empty part have no key."""
+
+    DUPLICATE: Message
+
+    def judge(self, ctx: Context, unit: KeyUnit, view: View) -> Iterator[Problem]:
+        table, key = unit
+        first: dict[tuple[str, ...], int] = {}
+        cols = [view.column(k) for k in key]
+        label = ", ".join(key)
+        for i, line in enumerate(view.lines):
+            raw = tuple(c[i] for c in cols)
+            if not all(raw):
+                continue  # empty key parts are reported as required
+            value = tuple(nfc(v) for v in raw)
+            if value in first:
+                after = "" if all(is_nfc(v) for v in raw) else " (after NFC)"
+                yield self.DUPLICATE(table, line, label, value="/".join(raw), first=first[value],
+                                     after=after, key=label)
+            else:
+                first[value] = line
+
+    def find(self, ctx: Context, unit: KeyUnit) -> Rows:
+        """Every row whose key occurs more than once: the first occurrences included."""
+        return _repeats(ctx, *unit)
+
+
+_DUPLICATE = "{value!r} duplicates line {first}{after}; {key} must be unique"
+
+
+class Unique(_Duplicates):
+    DUPLICATE = Message("unique", _DUPLICATE)
+
+    def units(self, ctx: Context) -> Iterable[KeyUnit]:
+        for table in ctx.tables.values():
+            schema = table.resource.schema
+            for field in schema.fields:
+                if field.constraints.get("unique") and field.name in table.columns \
+                        and (field.name,) != schema.primary_key:
+                    yield KeyUnit(table, (field.name,))
+
+
+class PrimaryKey(_Duplicates):
+    DUPLICATE = Message("primary-key", _DUPLICATE)
+
+    def units(self, ctx: Context) -> Iterable[KeyUnit]:
+        for table in ctx.tables.values():
+            key = table.resource.schema.primary_key
+            if key and all(k in table.columns for k in key):
+                yield KeyUnit(table, key)
+
+
+class LinkUnit(NamedTuple):
+    table: Table
+    fk: ForeignKey
+    target: Table
+
+
+class ForeignKeys(Check):
+    MISSING = Message("foreign-key", '"{value}" is not found in {resource} ({reference})')
+
+    def units(self, ctx: Context) -> Iterable[LinkUnit]:
+        for table in ctx.tables.values():
+            for fk in table.resource.schema.foreign_keys:
+                target = ctx.tables.get(fk.resource)
+                if target is None or not all(f in table.columns for f in fk.fields):
+                    continue  # an unreadable target is reported on its own
+                if target.num_rows and not all(f in target.columns for f in fk.reference):
+                    continue  # the target's header is wrong: reported on its own
+                yield LinkUnit(table, fk, target)
+
+    def judge(self, ctx: Context, unit: LinkUnit, view: View) -> Iterator[Problem]:
+        table, fk, target = unit
+        cols = [view.column(f) for f in fk.fields]
+        known: set[tuple[str, ...]] | None = None
+        for i, line in enumerate(view.lines):
+            value = tuple(c[i] for c in cols)
+            if not any(value):
+                continue  # an empty optional link is no link
+            if known is None:
+                known = ctx.memo(("keys", target.file, fk.reference), lambda: set(
+                    zip(*(target.column(f) for f in fk.reference), strict=True)))
+            if value not in known:
+                yield self.MISSING(table, line, ",".join(fk.fields), value="/".join(value),
+                                   resource=fk.resource, reference="/".join(fk.reference))
+
+    def find_all(self, ctx: Context, units: list[LinkUnit]) -> list[Rows | None]:
+        """Rows with a link whose value is not in the target column. Links into the same column
+        are looked up together (one hash table per target column, side by side); composite keys
+        are judged in full."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+
+        groups: dict[tuple[str, str], list[int]] = {}
+        for n, unit in enumerate(units):
+            if len(unit.fk.fields) == 1:
+                groups.setdefault((unit.target.file, unit.fk.reference[0]), []).append(n)
+        jobs = []
+        for (_, column), members in groups.items():
+            arrays = [units[n].table.array(units[n].fk.fields[0]) for n in members]
+            chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+            jobs.append((pa.chunked_array(chunks, pa.string()), units[members[0]].target.array(column)))
+        with ThreadPoolExecutor(threads()) as pool:
+            indexes = list(pool.map(lambda job: pc.index_in(job[0], value_set=job[1]), jobs))
+        found: list[Rows | None] = [None] * len(units)
+        for members, index in zip(groups.values(), indexes, strict=True):
+            offset = 0
+            for n in members:
+                table, fk, target = units[n]
+                values = table.array(fk.fields[0])
+                where = index.slice(offset, len(values))
+                offset += len(values)
+                ctx.remember(link_index_key(table, fk.fields[0], target, fk.reference[0]), where)
+                found[n] = v.rows(pc.and_(v.filled(values), pc.is_null(where)))
+        return found
+
+
+def link_index_key(table: Table, name: str, target: Table, column: str) -> tuple[str, ...]:
+    """The memo key of `pc.index_in(table[name], target[column])`, which the foreign-key finder leaves."""
+    return ("index", table.file, name, target.file, column)
+
+
+class OneOfUnit(NamedTuple):
+    table: Table
+    names: tuple[str, ...]
+
+
+class ExactlyOneOf(Check):
+    NOT_ONE = Message("exactly-one-of", "exactly one of {names} must be filled (got {got})")
+
+    def units(self, ctx: Context) -> Iterable[OneOfUnit]:
+        for table in ctx.tables.values():
+            names = tuple(n for n in table.resource.schema.exactly_one_of if n in table.columns)
+            if names:
+                yield OneOfUnit(table, names)
+
+    def judge(self, ctx: Context, unit: OneOfUnit, view: View) -> Iterator[Problem]:
+        table, names = unit
+        cols = {n: view.column(n) for n in names}
+        for i, line in enumerate(view.lines):
+            got = [n for n in names if cols[n][i]]
+            if len(got) != 1:
+                yield self.NOT_ONE(table, line, None, names=", ".join(names), got=", ".join(got) or "none")
+
+    def find(self, ctx: Context, unit: OneOfUnit) -> Rows:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        count = None
+        for n in unit.names:
+            one = v.filled(unit.table.array(n)).cast(pa.int8())
+            count = one if count is None else pc.add(count, one)
+        return v.rows(pc.not_equal(count, lit.lit(1).cast(pa.int8())))
+
+
+# ---------------------------------------------------------------- finder helpers
+
+
+def _nfc_column(ctx: Context, table: Table, name: str) -> Any:
+    """The column with every value Python would change under NFC replaced by its NFC form."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kuril_data.model import arrow_lit as lit
+    from kuril_data.model.patterns import plain
+    from kuril_data.validate.checks import vector as v
+
+    array = table.array(name)
+    pattern = table.resource.schema.field(name).constraints.get("pattern")
+    if isinstance(pattern, str) and plain(pattern):  # mostly ASCII ids: only non-ASCII values can change
+        rows = row_list(v.rows(pc.invert(pc.string_is_ascii(array))))
+    else:
+        rows = row_list(v.rows(v.suspects(ctx, table, name)))
+    changed = [(i, nfc(x)) for i, x in zip(rows, table.take(name, rows), strict=True) if not is_nfc(x)]
+    if not changed:
+        return array
+    mask = pc.is_in(lit.ints(range(len(array))), value_set=lit.ints([i for i, _ in changed]))
+    flat = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    return pc.replace_with_mask(flat, mask, lit.strings([x for _, x in changed]))
+
+
+def _repeats(ctx: Context, table: Table, key: tuple[str, ...]) -> Rows:
+    """The rows whose key (after NFC; none where a part is empty) occurs more than once."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kuril_data.model import arrow_lit as lit
+    from kuril_data.validate.checks import vector as v
+
+    raw = [table.array(k) for k in key]
+    filled = None
+    for a in raw:
+        f = v.filled(a)
+        filled = f if filled is None else pc.and_(filled, f)
+    if len(key) == 1:
+        joined = _nfc_column(ctx, table, key[0])
+    else:  # one string per key, injective: "<length>:<part>:<length>:<part>..."
+        parts: list[Any] = []
+        for k in key:
+            value = _nfc_column(ctx, table, k)
+            parts += [pc.cast(pc.utf8_length(value), pa.string()), value]
+        joined = pc.binary_join_element_wise(*parts, lit.lit(":"))
+    complete = not table.num_rows or pc.all(filled).as_py()
+    if not complete:
+        joined = pc.if_else(filled, joined, lit.lit(None))  # empty parts: no key
+    counts = pc.value_counts(joined)
+    if complete and len(key) == 1 and joined is raw[0]:  # what vector.distinct would count again
+        ctx.memo(("distinct", table.file, key[0]), lambda: len(counts) == table.num_rows)
+    repeated = counts.filter(pc.and_(pc.greater(counts.field("counts"), v.ONE), pc.is_valid(counts.field("values"))))
+    if not len(repeated):
+        return []
+    return v.rows(pc.is_in(joined, value_set=repeated.field("values")))

@@ -1,0 +1,100 @@
+"""Self-links of a table: no loops (part_of, member_of, in_reply_to, translation_of), and a
+translation is in another language than what it translates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from kuril_data.io.read import Table
+from kuril_data.model.package import ForeignKey
+from kuril_data.report import Problem
+from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
+
+
+class SelfLink(NamedTuple):
+    table: Table
+    fk: ForeignKey
+
+
+class Cycles(Check):
+    LOOP = Message("cycle", "{field} links loop back: {loop}")
+
+    def units(self, ctx: Context) -> Iterable[SelfLink]:
+        for table in ctx.tables.values():
+            schema = table.resource.schema
+            for fk in schema.foreign_keys:
+                if fk.resource != table.resource.name or len(fk.fields) != 1 or fk.reference != schema.primary_key:
+                    continue
+                if schema.primary_key[0] in table.columns and fk.fields[0] in table.columns:
+                    yield SelfLink(table, fk)
+
+    def judge(self, ctx: Context, unit: SelfLink, view: View) -> Iterator[Problem]:
+        """Each loop once, from its member that comes first in the table, in one linear walk:
+        every node is entered once (colouring), so a long chain costs no more than its length."""
+        table, fk = unit
+        key, link = fk.reference[0], fk.fields[0]
+        parent = {k: v for k, v in zip(view.column(key), view.column(link), strict=True) if v}
+        order = {k: n for n, k in enumerate(parent)}
+        line_of: dict[str, int] | None = None  # each id's last line, made at the first loop
+        done: set[str] = set()
+        for start in parent:
+            if start in done:
+                continue
+            path: dict[str, int] = {}  # the nodes of this walk, in order (dicts keep it)
+            node: str | None = start
+            while node in parent and node not in done and node not in path:
+                path[node] = len(path)
+                node = parent[node]
+            if node in path:  # the walk closed a loop that no earlier walk had reached
+                members = list(path)[path[node]:]
+                first = min(range(len(members)), key=lambda n: order[members[n]])
+                loop = members[first:] + members[:first]
+                if line_of is None:
+                    line_of = dict(zip(table.column(key), table.lines, strict=True))
+                yield self.LOOP(table, line_of[loop[0]], link, field=link, loop=" → ".join([*loop, loop[0]]))
+            done.update(path)
+
+    def find(self, ctx: Context, unit: SelfLink) -> Rows:
+        """The rows that have a link (the others are no node of the walk)."""
+        from kuril_data.validate.checks import vector as v
+
+        return v.rows(v.filled(unit.table.array(unit.fk.fields[0])))
+
+
+class TranslationUnit(NamedTuple):
+    table: Table
+    key: str
+    language: str
+
+
+class Translations(Check):
+    SAME_LANGUAGE = Message("translation-language", "translates {target!r}, which is in the same language ({language})")
+
+    def units(self, ctx: Context) -> Iterable[TranslationUnit]:
+        for table in ctx.tables.values():
+            schema = table.resource.schema
+            lang = next((f.name for f in schema.fields if f.language), None)
+            if lang is not None and "translation_of" in table.columns and len(schema.primary_key) == 1:
+                yield TranslationUnit(table, schema.primary_key[0], lang)
+
+    def judge(self, ctx: Context, unit: TranslationUnit, view: View) -> Iterator[Problem]:
+        table, key, lang = unit
+        language: dict[str, str] | None = None
+        for target, mine, line in zip(view.column("translation_of"), view.column(lang), view.lines, strict=True):
+            if not (target and mine):
+                continue
+            if language is None:  # '' where the header lacks the column
+                language = dict(zip(table.column(key), table.column(lang), strict=True))
+            if language.get(target) == mine:
+                yield self.SAME_LANGUAGE(table, line, "translation_of", target=target, language=mine)
+
+    def find(self, ctx: Context, unit: TranslationUnit) -> Rows:
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+
+        table, key, lang = unit
+        targets, mine = table.array("translation_of"), table.array(lang)
+        theirs = v.lookup(targets, table.array(key), mine)
+        return v.rows(pc.and_(pc.and_(v.filled(targets), v.filled(mine)), pc.equal(theirs, mine)))

@@ -1,0 +1,257 @@
+"""Rules of the data conventions (docs/conventions.md) that keep records honest about what their
+sources support: dates carry the bounds the structured fields give, a date's evidence names a date,
+every actor, place and document is referred to, and commentary is not filed as a document's text.
+Each names the tables it needs and applies only when the package has them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from kuril_data.io.read import Table
+from kuril_data.model import dates
+from kuril_data.report import Problem
+from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
+
+# Events that bring their document into being: they cannot precede what that document answers.
+_ISSUING = ("dispatch", "signing", "publication")
+
+
+class TableUnit(NamedTuple):
+    table: Table
+
+
+def _index(table: Table, key: str, value: str) -> dict[str, str]:
+    return dict(zip(table.column(key), table.column(value), strict=True))
+
+
+def _range(value: str) -> dates.DateRange | None:
+    """The day range of a valid date; None for an empty, invalid or over-long one (reported as such)."""
+    return dates.date_range(value) if len(value) <= dates.MAX_LENGTH else None
+
+
+def _beyond(mine: dates.DateRange, lo: dates.DateRange | None, hi: dates.DateRange | None) -> str | None:
+    """How `mine` reaches past a lower bound (`lo`'s earliest day) or an upper one (`hi`'s latest),
+    or None when it keeps within them. Only a date that overlaps its bounds is *vaguer* than them;
+    one wholly outside contradicts them and is left to date-order."""
+    low = lo.earliest if lo else None
+    high = hi.latest if hi else None
+    if (low and mine.latest and mine.latest < low) or (high and mine.earliest and mine.earliest > high):
+        return None
+    if low and (mine.earliest is None or mine.earliest < low):
+        return "starts before"
+    if high and (mine.latest is None or mine.latest > high):
+        return "ends after"
+    return None
+
+
+class DateBounds(Check):
+    """A date is not vaguer than the bounds structured fields state: an event lies within the event
+    it is `part_of`, a signing within its document's date, the issuing of a reply (and the reply
+    itself) not before the document it answers."""
+
+    VAGUER = Message("date-vaguer-than-bounds",
+                     "date {date} {how} {bound} ({why}); put the bound into the date, e.g. an interval")
+    OUTSIDE = Message("date-order",
+                      "date {date} lies outside {bound}, the date of the event it is part of ({parent!r})")
+
+    def units(self, ctx: Context) -> Iterable[TableUnit]:
+        for name in ("events", "documents"):
+            if name in ctx.tables and "documents" in ctx.tables:
+                yield TableUnit(ctx.tables[name])
+
+    def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        table = unit.table
+        documents = ctx.tables["documents"]
+        doc_date = ctx.memo(("dates", "documents"), lambda: _index(documents, "document_id", "date"))
+        replies = ctx.memo(("replies", "documents"), lambda: _index(documents, "document_id", "in_reply_to"))
+        if table.resource.name == "documents":
+            for target, when, line in zip(view.column("in_reply_to"), view.column("date"), view.lines, strict=True):
+                yield from self._reply(table, line, when, target, doc_date, "this document replies to")
+            return
+        event_date = ctx.memo(("dates", "events"), lambda: _index(table, "event_id", "date"))
+        for kind, doc, parent, when, line in zip(view.column("kind"), view.column("document_id"),
+                                                 view.column("part_of"), view.column("date"), view.lines,
+                                                 strict=True):
+            mine = _range(when)
+            if mine is None:
+                continue
+            if parent:
+                whole = _range(event_date.get(parent, ""))
+                if whole is not None:
+                    how = _beyond(mine, whole, whole)
+                    if how:
+                        yield self.VAGUER(table, line, "date", date=when, how=how, bound=event_date[parent],
+                                          why=f"the date of {parent!r}, which it is part of")
+                    elif (whole.earliest and mine.latest and mine.latest < whole.earliest) or \
+                            (whole.latest and mine.earliest and mine.earliest > whole.latest):
+                        yield self.OUTSIDE(table, line, "date", date=when, bound=event_date[parent], parent=parent)
+            if kind == "signing" and doc_date.get(doc):
+                signed = _range(doc_date[doc])
+                how = _beyond(mine, signed, signed) if signed else None
+                if how:
+                    yield self.VAGUER(table, line, "date", date=when, how=how, bound=doc_date[doc],
+                                      why=f"the date of {doc!r}, which it signs")
+            if kind in _ISSUING and replies.get(doc):
+                yield from self._reply(table, line, when, replies[doc], doc_date,
+                                       f"{doc!r}, which it issues, replies to")
+
+    def _reply(self, table: Table, line: int, when: str, target: str, doc_date: dict[str, str],
+               what: str) -> Iterator[Problem]:
+        mine, answered = _range(when), _range(doc_date.get(target, ""))
+        if mine is None or answered is None:
+            return
+        how = _beyond(mine, answered, None)
+        if how:
+            yield self.VAGUER(table, line, "date", date=when, how=how, bound=answered.earliest.isoformat()
+                              if answered.earliest else doc_date[target],
+                              why=f"the earliest date of {target!r}, which {what}")
+
+
+class DateCitation(Check):
+    """The citation named as the evidence of an event's date cites that event and contains a date."""
+
+    UNDATED = Message("undated-date-citation",
+                      "date citation {citation!r} contains no date expression (no year or month name)", "warning")
+    MISMATCH = Message("citation-mismatch", "date citation {citation!r} does not cite this event")
+
+    def units(self, ctx: Context) -> Iterable[TableUnit]:
+        events = ctx.tables.get("events")
+        if events is not None and "citations" in ctx.tables and "date_citation_id" in events.columns:
+            yield TableUnit(events)
+
+    def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        citations = ctx.tables["citations"]
+        by_id = ctx.memo(("rows", citations.file, "citation_id"),
+                         lambda: {cid: i for i, cid in enumerate(citations.column("citation_id"))})
+        for eid, cid, line in zip(view.column("event_id"), view.column("date_citation_id"), view.lines, strict=True):
+            j = by_id.get(cid) if cid else None
+            if j is None:
+                continue  # empty, or reported as a foreign key
+            if citations.column("event_id")[j] != eid:
+                yield self.MISMATCH(unit.table, line, "date_citation_id", citation=cid)
+            if not dates.has_date_expression(citations.column("evidence")[j]):
+                yield self.UNDATED(unit.table, line, "date_citation_id", citation=cid)
+
+
+# The records every other record should reach: a warning names one that nothing refers to.
+_REFERRED = ("actors", "places", "documents")
+
+
+class RefUnit(NamedTuple):
+    table: Table
+    key: str
+
+
+class Unreferenced(Check):
+    """An actor, place or document that no other record refers to: no link, no event or document,
+    no quotation, no disagreement whose evidence is one of its citations. Its own names, roles and
+    citations do not count (they describe it); nor does a row pointing at itself."""
+
+    UNREFERENCED = Message("unreferenced",
+                           "{record!r} is referred to by no other record; link it where the sources do", "warning")
+
+    def units(self, ctx: Context) -> Iterable[RefUnit]:
+        for name in _REFERRED:
+            table = ctx.tables.get(name)
+            if table is not None and table.resource.schema.primary_key and _all_readable(ctx, name):
+                yield RefUnit(table, table.resource.schema.primary_key[0])
+
+    def judge(self, ctx: Context, unit: RefUnit, view: View) -> Iterator[Problem]:
+        referred: set[str] | None = None
+        for rid, line in zip(view.column(unit.key), view.lines, strict=True):
+            if not rid:
+                continue
+            if referred is None:
+                referred = ctx.memo(("referred", unit.table.resource.name), lambda: _referred(ctx, unit.table))
+            if rid not in referred:
+                yield self.UNREFERENCED(unit.table, line, unit.key, record=rid)
+
+
+def _all_readable(ctx: Context, target: str) -> bool:
+    """Whether every table that may refer to `target` was read with its columns: an unreadable or
+    empty one may hold the references, so there is no verdict without it."""
+    for resource in ctx.package.resources:
+        fks = [fk for fk in resource.schema.foreign_keys if fk.resource in (target, "citations")]
+        if not fks:
+            continue
+        table = ctx.tables.get(resource.name)
+        if table is None or any(f not in table.columns for fk in fks for f in fk.fields):
+            return False
+    return True
+
+
+def _referring(ctx: Context, target: str) -> Iterator[tuple[Table, str, bool]]:
+    """(table, column, self-referencing) for every foreign-key column that refers to `target`, except
+    the citations' record columns and a describing table's subject (its primary key's first field)."""
+    for table in ctx.tables.values():
+        schema = table.resource.schema
+        for fk in schema.foreign_keys:
+            if fk.resource != target or len(fk.fields) != 1 or fk.fields[0] not in table.columns:
+                continue
+            column = fk.fields[0]
+            if column in schema.exactly_one_of or (schema.primary_key and schema.primary_key[0] == column):
+                continue
+            yield table, column, table.resource.name == target
+
+
+def _referred(ctx: Context, target: Table) -> set[str]:
+    """The IDs of `target` that some other record refers to."""
+    name, key = target.resource.name, target.resource.schema.primary_key[0]
+    found: set[str] = set()
+    for table, column, self_ref in _referring(ctx, name):
+        values = table.column(column)
+        if self_ref:
+            found.update(v for v, own in zip(values, table.column(key), strict=True) if v and v != own)
+        else:
+            found.update(v for v in values if v)
+    # A disagreement account (a table that refers to none of the cited records directly) whose
+    # citation is one of this record's counts as a reference: the record is part of the disagreement.
+    citations = ctx.tables.get("citations")
+    if citations is None:
+        return found
+    cited_resources = {fk.resource for fk in citations.resource.schema.foreign_keys
+                       if len(fk.fields) == 1 and fk.fields[0] in citations.resource.schema.exactly_one_of}
+    cited_by = next((fk.fields[0] for fk in citations.resource.schema.foreign_keys
+                     if fk.resource == name and fk.fields[0] in citations.resource.schema.exactly_one_of), None)
+    if cited_by is None:
+        return found
+    used: set[str] = set()
+    for table in ctx.tables.values():
+        fks = table.resource.schema.foreign_keys
+        if table is citations or any(fk.resource in cited_resources for fk in fks):
+            continue
+        for fk in fks:
+            if fk.resource == "citations" and len(fk.fields) == 1 and fk.fields[0] in table.columns:
+                used.update(table.column(fk.fields[0]))
+    found.update(rid for cid, rid in zip(citations.column("citation_id"), citations.column(cited_by), strict=True)
+                 if rid and cid in used)
+    return found
+
+
+class CommentaryOrigin(Check):
+    """Commentary (the article author's own words) is never the text of a document: the document it
+    talks about belongs in `about_document_id`, not `document_id`."""
+
+    ORIGIN = Message("commentary-with-origin",
+                     "commentary is not quoted from a document; move {document!r} to about_document_id")
+
+    def units(self, ctx: Context) -> Iterable[TableUnit]:
+        quotes = ctx.tables.get("quotations")
+        if quotes is not None and {"voice", "document_id"} <= set(quotes.columns):
+            yield TableUnit(quotes)
+
+    def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        for voice, doc, line in zip(view.column("voice"), view.column("document_id"), view.lines, strict=True):
+            if voice == "commentary" and doc:
+                yield self.ORIGIN(unit.table, line, "document_id", document=doc)
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        quotes = unit.table
+        return v.rows(pc.and_(pc.equal(quotes.array("voice"), lit.lit("commentary")),
+                              v.filled(quotes.array("document_id"))))
