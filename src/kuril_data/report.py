@@ -12,6 +12,10 @@ MAX_SHOWN = 1_000  # problems shown by default; the rest are counted (like frict
 # C0 controls, DEL and C1 controls: shown escaped, so no message can drive a terminal.
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 _C1_JSON = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}  # json.dumps escapes C0 already
+# Lone surrogates (a `\\ud800` escape in JSON) cannot be encoded: shown escaped, never a crash.
+_SURROGATES = {c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)}
+_CONTROLS.update(_SURROGATES)
+_C1_JSON.update(_SURROGATES)
 
 
 def escape_controls(text: str) -> str:
@@ -70,6 +74,16 @@ CODES: dict[str, str] = {
     "date-vaguer-than-bounds": "a date is vaguer than bounds structured fields state (part_of, signed document, reply)",
     "undated-date-citation": "the citation given as evidence of an event's date contains no date expression (warning)",
     "unreferenced": "an actor, place or document that no other record refers to (warning)",
+    "unsafe-text": "descriptor or schema text (a title, description, name, licence...) holds a lone surrogate "
+                   "or a control character",
+    "field-name": "a field name repeats another without regard to case, or is one SQLite reserves (rowid, oid, "
+                  "_rowid_)",
+    "reserved-path": "a resource name or a data or schema path collides with a file of the release or of the site",
+    "output-field": "a table the outputs read lacks a field they rely on, or types it otherwise (events.kind, "
+                    "citations.locator...)",
+    "date-range": "a date reaches past 9998-12-31, beyond what the timeline (and Python dates) can hold",
+    "unsafe-id": "a record id that names a file (its site page) is not one safe file name, or differs from "
+                 "another only in case",
     "commentary-with-origin": "a commentary quotation names a document as its origin instead of in about_document_id",
     "source-missing": "a source file is not in the --sources folder",
     "source-checksum": "a source file's SHA-256 differs from the sources table",

@@ -16,6 +16,8 @@ from typing import Any
 
 from kuril_data.errors import KurilDataError
 from kuril_data.extras import require
+from kuril_data.model.dates import EARLIEST, LATEST
+from kuril_data.model.layout import reserved_path, reserved_resource
 from kuril_data.model.limits import DEFAULT_LIMITS, Limits
 from kuril_data.model.standard import certain_package, certain_schema
 from kuril_data.model.types import SUPPORTED_TYPES
@@ -33,6 +35,11 @@ _RESERVED = re.compile(r"_.*|sqlite_.*|.*_fts(_(data|idx|content|docsize|config)
                        r"|events_with_actors_and_places")
 _INT64 = (-(2**63), 2**63 - 1)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# Lone surrogates (from a `\\ud800` escape) cannot be written as UTF-8; control characters
+# (C0, DEL, C1) would drive a terminal or break a file format: no descriptor or schema text holds one.
+_UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Names SQLite gives every table's row id: a column of that name hides it (and breaks full-text search).
+ROWID_NAMES = ("rowid", "oid", "_rowid_")
 
 
 class PackageError(KurilDataError):
@@ -180,6 +187,9 @@ def read_package(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS
         return None, [problem]
     if not isinstance(descriptor, dict):
         return None, [Problem(rel_desc, 1, None, "descriptor-error", "the descriptor must be a JSON object")]
+    text_problems = list(unsafe_text(descriptor, rel_desc))
+    if text_problems:  # nothing built from such text could be written out: refuse it whole
+        return None, text_problems
     problems += _check_descriptor(descriptor, rel_desc)
     raw_resources = descriptor.get("resources")
     if not isinstance(raw_resources, list) or not raw_resources:
@@ -220,6 +230,29 @@ def read_package(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS
                                         f"foreign key refers to ({', '.join(fk.reference)}) of {fk.resource!r}, "
                                         "which is neither its primary key nor a unique field"))
     return Package(root, descriptor, tuple(resources)), problems
+
+
+def unsafe_text(doc: Any, rel: str, code: str = "unsafe-text") -> Iterator[Problem]:
+    """A located problem for every string (key or value) of a JSON document holding a lone surrogate
+    or a control character; the field is the JSON path, the character shown escaped."""
+    def walk(value: Any, where: str) -> Iterator[Problem]:
+        if isinstance(value, str):
+            bad = _UNSAFE_TEXT.search(value)
+            if bad:
+                kind = "a lone surrogate" if 0xD800 <= ord(bad.group()) < 0xE000 else "a control character"
+                yield Problem(rel, None, where or None, code,
+                              f"text holds {kind} (U+{ord(bad.group()):04X}); write it as plain Unicode text")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{where}.{key}" if where else str(key)
+                if _UNSAFE_TEXT.search(str(key)):
+                    yield from walk(str(key), where)
+                    continue
+                yield from walk(item, name)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from walk(item, f"{where}[{i}]")
+    return walk(doc, "")
 
 
 def _unique_key(schema: Schema, fields: tuple[str, ...]) -> bool:
@@ -264,9 +297,10 @@ def _frictionless_schema() -> Any:
 
 
 def _check_descriptor(descriptor: dict[str, Any], rel: str) -> Iterator[Problem]:
+    raw = descriptor.get("resources")
     shell = _offline({**descriptor, "resources": [
         {k: v for k, v in r.items() if k in ("name", "path")} if isinstance(r, dict) else r
-        for r in descriptor.get("resources") or []
+        for r in (raw if isinstance(raw, list) else [])  # a number or an object: reported by the caller
     ]})
     # A descriptor of the plain shape standard.py recognises is one frictionless certainly
     # accepts: importing it (~0.3 s) is skipped then, the problems are the same.
@@ -302,10 +336,19 @@ def _read_resource(root: Path, rel_desc: str, i: int, raw: Any, seen: set[str], 
                               "views or full-text indexes")]
     if name in seen:
         return None, [Problem(rel_desc, None, where, "descriptor-error", f"resource name {name!r} is used twice")]
+    if clash := reserved_resource(name):
+        return None, [Problem(rel_desc, None, where, "reserved-path",
+                              f"resource name {name!r} is the site's own {clash!r}; the site has a folder per "
+                              "resource")]
     path = raw.get("path")
     _, why = safe_member(root, path)
     if why:
         return None, [Problem(rel_desc, None, f"{name}.path", "unsafe-path", why)]
+    for key, rel in (("path", path), ("schema", raw.get("schema"))):
+        if isinstance(rel, str) and unsafe_rel(rel) is None and (clash := reserved_path(rel)):
+            return None, [Problem(rel_desc, None, f"{name}.{key}", "reserved-path",
+                                  f"path {rel!r} would land on the release's own {clash!r} when the package is "
+                                  "copied into a release; keep data under data/ and schemas under schemas/")]
     if normal_rel(str(path)) in paths:
         return None, [Problem(rel_desc, None, f"{name}.path", "descriptor-error",
                               f"path {path!r} is used by another resource already")]
@@ -398,6 +441,9 @@ def parse_schema(raw: Any, rel: str, limits: Limits = DEFAULT_LIMITS) -> tuple[S
 
     if not isinstance(raw, dict) or not isinstance(raw.get("fields"), list) or not raw["fields"]:
         return None, [bad("a Table Schema must be an object with a non-empty list of fields")]
+    text_problems = list(unsafe_text(raw, rel))
+    if text_problems:
+        return None, text_problems
     if len(raw["fields"]) > limits.max_fields:
         return None, [bad(f"the schema has {len(raw['fields'])} fields; the limit is {limits.max_fields}")]
     fks_raw = raw.get("foreignKeys", []) or []
@@ -441,14 +487,25 @@ def parse_schema(raw: Any, rel: str, limits: Limits = DEFAULT_LIMITS) -> tuple[S
         if name in {x.name for x in fields}:
             problems.append(bad(f"field name {name!r} is used twice", name))
             continue
+        if name.casefold() in ROWID_NAMES:
+            problems.append(Problem(rel, None, name, "field-name",
+                                    f"field name {name!r} is SQLite's name for the row id; rename the field"))
+            continue
+        if same := next((x.name for x in fields if x.name.casefold() == name.casefold()), None):
+            problems.append(Problem(rel, None, name, "field-name",
+                                    f"field name {name!r} differs from {same!r} only in case; SQLite (and "
+                                    "case-insensitive tools) take them for one column"))
+            continue
         fields.append(Field(name, ftype, str(f.get("description", "")), dict(constraints),
                             bool(f.get("x-kuril-edtf")), bool(f.get("x-kuril-language")),
                             bool(f.get("x-kuril-verbatim"))))
     names = {f.name for f in fields}
     for f in fields:
         if f.edtf:  # load and the exports add these columns; a field of that name would clash
-            problems += [bad(f"field {f.name + s!r} clashes with the column derived from the EDTF field "
-                             f"{f.name!r}", f.name + s) for s in ("_earliest", "_latest") if f.name + s in names]
+            lower = {n.casefold(): n for n in names}  # SQLite compares column names without case
+            clashes = [lower[c] for s in (EARLIEST, LATEST) if (c := (f.name + s).casefold()) in lower]
+            problems += [bad(f"field {c!r} clashes with the column derived from the EDTF field {f.name!r}", c)
+                         for c in clashes]
     pk = _names(raw.get("primaryKey", []))
     if pk is None or any(k not in names for k in pk):
         problems.append(bad(f"primary key {raw.get('primaryKey')!r} names fields not in the schema"))

@@ -19,6 +19,7 @@ from kuril_data.report import Problem
 from kuril_data.validate.checks.base import Check, Context, Engine, Message, View
 from kuril_data.validate.checks.base import run as _run
 from kuril_data.validate.checks.cells import Cells, cell_verdict
+from kuril_data.validate.checks.contract import DateRange, OutputFields, PageIds
 from kuril_data.validate.checks.domain import (
     CitationLinks,
     Disagreements,
@@ -52,6 +53,9 @@ REGISTRY: tuple[Check, ...] = (
     CommentaryOrigin(),
     SourceFiles(),
     Verbatim(),
+    OutputFields(),
+    DateRange(),
+    PageIds(),
 )
 
 

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from kuril_data.io.read import Table
-from kuril_data.model.package import ForeignKey
+from kuril_data.model.package import ForeignKey, Schema
 from kuril_data.model.text import is_nfc, nfc
+from kuril_data.model.types import FIELD_TYPES
 from kuril_data.report import Problem
 from kuril_data.validate.checks.base import Check, Context, Message, Rows, View, row_list, threads
+
+
+def typed(schema: Schema, names: tuple[str, ...]) -> list[Callable[[str], Any]] | None:
+    """Per key field, the function giving the value a key compares as (NFC text, or the typed value
+    of an integer, number, boolean, year or date: `7`, `07` and `+7` are one integer, as export's
+    UNIQUE and load() see them); None when every field is a string."""
+    types = [schema.field(n).type if n in schema.names else "string" for n in names]
+    if all(t == "string" for t in types):
+        return None
+    return [nfc if t == "string" else _typed_value(t) for t in types]
+
+
+def _typed_value(ftype: str) -> Callable[[str], Any]:
+    kind = FIELD_TYPES[ftype]
+
+    def value(text: str) -> Any:
+        # a cell not of the type is reported as a type-error and compared as its text
+        return (ftype, kind.value(text)) if kind.problem(text) is None else text
+    return value
 
 
 class KeyUnit(NamedTuple):
@@ -24,23 +44,29 @@ class _Duplicates(Check):
 
     def judge(self, ctx: Context, unit: KeyUnit, view: View) -> Iterator[Problem]:
         table, key = unit
-        first: dict[tuple[str, ...], int] = {}
+        first: dict[tuple[Any, ...], int] = {}
         cols = [view.column(k) for k in key]
         label = ", ".join(key)
+        convert = typed(table.resource.schema, key)
         for i, line in enumerate(view.lines):
             raw = tuple(c[i] for c in cols)
             if not all(raw):
                 continue  # empty key parts are reported as required
-            value = tuple(nfc(v) for v in raw)
+            value = tuple(nfc(v) for v in raw) if convert is None else tuple(
+                f(v) for f, v in zip(convert, raw, strict=True))
             if value in first:
-                after = "" if all(is_nfc(v) for v in raw) else " (after NFC)"
+                after = " (the same typed value)" if convert is not None else (
+                    "" if all(is_nfc(v) for v in raw) else " (after NFC)")
                 yield self.DUPLICATE(table, line, label, value="/".join(raw), first=first[value],
                                      after=after, key=label)
             else:
                 first[value] = line
 
     def find(self, ctx: Context, unit: KeyUnit) -> Rows:
-        """Every row whose key occurs more than once: the first occurrences included."""
+        """Every row whose key occurs more than once: the first occurrences included. A typed key
+        (`7` and `07`) is judged on every row."""
+        if typed(unit.table.resource.schema, unit.key) is not None:
+            return list(range(unit.table.num_rows))
         return _repeats(ctx, *unit)
 
 
@@ -91,15 +117,15 @@ class ForeignKeys(Check):
     def judge(self, ctx: Context, unit: LinkUnit, view: View) -> Iterator[Problem]:
         table, fk, target = unit
         cols = [view.column(f) for f in fk.fields]
-        known: set[tuple[str, ...]] | None = None
+        known: set[tuple[Any, ...]] | None = None
+        convert = typed(target.resource.schema, fk.reference)  # a link matches its target's typed value
         for i, line in enumerate(view.lines):
             value = tuple(c[i] for c in cols)
             if not any(value):
                 continue  # an empty optional link is no link
             if known is None:
-                known = ctx.memo(("keys", target.file, fk.reference), lambda: set(
-                    zip(*(target.column(f) for f in fk.reference), strict=True)))
-            if value not in known:
+                known = ctx.memo(("keys", target.file, fk.reference), lambda: _key_set(target, fk.reference))
+            if (value if convert is None else tuple(f(v) for f, v in zip(convert, value, strict=True))) not in known:
                 yield self.MISSING(table, line, ",".join(fk.fields), value="/".join(value),
                                    resource=fk.resource, reference="/".join(fk.reference))
 
@@ -136,6 +162,15 @@ class ForeignKeys(Check):
                 ctx.remember(link_index_key(table, fk.fields[0], target, fk.reference[0]), where)
                 found[n] = v.rows(pc.and_(v.filled(values), pc.is_null(where)))
         return found
+
+
+def _key_set(target: Table, reference: tuple[str, ...]) -> set[tuple[Any, ...]]:
+    """The keys of `target` in `reference`, typed as `typed` says (texts for string fields)."""
+    rows = zip(*(target.column(f) for f in reference), strict=True)
+    convert = typed(target.resource.schema, reference)
+    if convert is None:
+        return set(rows)
+    return {tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows}
 
 
 def link_index_key(table: Table, name: str, target: Table, column: str) -> tuple[str, ...]:
