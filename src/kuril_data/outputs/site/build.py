@@ -148,10 +148,10 @@ class Site:
     def label(self, kind: str, record_id: str) -> str:
         k = self.kinds.get(kind)
         if k is None:
-            return record_id
+            return str(record_id)
         row = k.by_id.get(record_id)
         if row is None or k.label is None or not row.get(k.label):
-            return record_id
+            return str(record_id)  # an integer key with no label field labels its record too
         return str(row[k.label])
 
     def url(self, kind: str, record_id: str) -> str | None:
