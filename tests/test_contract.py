@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kuril_data import validate
+from kuril_data.cli import cli
 from kuril_data.load import load
 from kuril_data.model import layout
 from kuril_data.outputs import export, timeline
@@ -139,8 +141,8 @@ def write_everything(root: Path, pkg: Path) -> None:
                      ["site", str(pkg), "--out", str(out / "site")],
                      ["timeline", str(pkg), "--out", str(out / "timeline.svg")],
                      ["dictionary", str(pkg), "--out", str(out / "dictionary.md")]):
-            output = run_cli(*args)
-            assert "Error" not in output, (args, output)
+            result = CliRunner().invoke(cli, args)
+            assert result.exit_code == 0 and result.exception is None, (args, result.output, result.exception)
         frames = load(source=pkg)
     assert (out / "dist" / "kuril-data-0.1.0.zip").is_file()
     assert (out / "site" / "index.html").is_file()
@@ -197,7 +199,7 @@ def _extra_field(name: str) -> Edit:
         schema["fields"].append({"name": name, "type": "string"})
         _write_json(_schema(pkg, "events"), schema)
         rows = _rows(_data(pkg, "events"))
-        _write_rows(_data(pkg, "events"), [rows[0] + [name]] + [r + ["x"] for r in rows[1:]])
+        _write_rows(_data(pkg, "events"), [[*rows[0], name]] + [[*r, "x"] for r in rows[1:]])
     return edit
 
 
@@ -241,8 +243,8 @@ EXAMPLES: list[tuple[str, Edit, str | None]] = [
     ("integer keys 7, 07, +7", _integer_table("n,b\n7,true\n07,false\n+7,true\n"), "primary-key"),
     ("booleans true, True, 1 unique", _integer_table("n,b\n1,true\n2,True\n3,1\n", {"constraints": {"unique": True}}),
      "unique"),
-    ("lone surrogate in the descriptor", _raw_replace("datapackage.json", '"description": "', '"description": "\\ud800'),
-     "unsafe-text"),
+    ("lone surrogate in the descriptor",
+     _raw_replace("datapackage.json", '"description": "', '"description": "\\ud800'), "unsafe-text"),
     ("lone surrogate in a field description", _raw_replace(
         "schemas/events.json", '"description": "Neutral', '"description": "\\ud800Neutral'), "unsafe-text"),
     ("lone surrogate in a field name", _raw_replace("schemas/events.json", '"name": "note"', '"name": "\\ud800"'),

@@ -301,7 +301,10 @@ def write_sqlite(checked: Checked, target: Path, version: str, stamp: int) -> No
             if not view_tables(sql) <= {r.name for r in package.resources}:
                 continue  # a package without the kuril-data tables gets no kuril-data views
             db.execute(f"CREATE VIEW {quote(view, names)} AS\n{sql}")
-            db.execute(f"SELECT * FROM {quote(view, names)} LIMIT 0")  # fails now if the schema changed
+            try:
+                db.execute(f"SELECT * FROM {quote(view, names)} LIMIT 0")
+            except sqlite3.OperationalError:  # a column it reads is not in this package (an optional one dropped)
+                db.execute(f"DROP VIEW {quote(view, names)}")
         for resource in package.resources:
             cols = fts_fields(resource)
             if cols:
