@@ -124,6 +124,14 @@ NOT_INJECTED: dict[str, str] = {
     "descriptor-error": "breaks datapackage.json, so nothing else is read; not a matter of data size",
     "schema-error": "breaks a schema, so its table is not read; not a matter of data size",
     "unsafe-path": "a descriptor path problem; not a matter of data size",
+    "unsafe-text": "a descriptor or schema text problem; not a matter of data size",
+    "field-name": "a schema problem; not a matter of data size",
+    "reserved-path": "a descriptor path problem; not a matter of data size",
+    "output-field": "a schema problem; not a matter of data size",
+    "date-range": "a date past 9998 breaks the real schemas' date-order rules too; tests/fixtures/invalid/date-range "
+                  "and tests/test_contract.py cover it",
+    "unsafe-id": "the real schemas' id pattern refuses such ids first; tests/fixtures/invalid/unsafe-id and "
+                 "tests/test_contract.py cover it",
     "file-too-large": "needs a file above the 200 MB default limit",
     "cell-too-large": "needs a 1 MB cell, which stops the file being read",
     "too-many-rows": "needs more than the 5 M rows default limit",
