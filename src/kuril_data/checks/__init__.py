@@ -22,7 +22,15 @@ from .cells import Cells, cell_verdict
 from .domain import CitationLinks, Disagreements, EventDates, QuotationLanguage, ReplyDates, Uncited
 from .keys import ExactlyOneOf, ForeignKeys, PrimaryKey, Unique
 from .links import Cycles, Translations
-from .records import CommentaryOrigin, DateBounds, DateCitation, Unreferenced
+from .records import (
+    CommentaryOrigin,
+    DateBounds,
+    DateCitation,
+    LinkBasis,
+    OfficialTextSource,
+    RepeatedAccount,
+    Unreferenced,
+)
 from .sources import SourceFiles, Verbatim
 
 REGISTRY: tuple[Check, ...] = (
@@ -43,6 +51,9 @@ REGISTRY: tuple[Check, ...] = (
     DateCitation(),
     Unreferenced(),
     CommentaryOrigin(),
+    OfficialTextSource(),
+    LinkBasis(),
+    RepeatedAccount(),
     SourceFiles(),
     Verbatim(),
 )
