@@ -137,6 +137,10 @@ NOT_INJECTED: dict[str, str] = {
     "not-at-locator": "needs --sources (source text files); the benchmark validates without them",
     "unreferenced": "gives no verdict while a table is unreadable, and the faulty package has a missing and an "
                     "empty file; the valid package is checked clean of it",
+    "official-text-source": "needs an official-text quotation from an article; a fixture covers it",
+    "unnamed-participant": "generated links are marked inferred (random evidence names no actor); a fixture covers it",
+    "inferred-without-note": "generated inferred links carry a note; a fixture covers it",
+    "repeated-account": "needs two accounts quoting one passage; a fixture covers it",
 }
 
 Row = list[str]

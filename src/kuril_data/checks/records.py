@@ -366,7 +366,7 @@ class RepeatedAccount(Check):
                 seen.setdefault(disagreement, []).append(citation)
         for disagreement, citation, line in zip(view.column("disagreement_id"), view.column("citation_id"),
                                                 view.lines, strict=True):
-            other = first.get((disagreement, citation))
-            if other is not None:
-                yield self.TWICE(unit.table, line, "citation_id", citation=citation, other=other,
+            repeated = first.get((disagreement, citation))
+            if repeated is not None:
+                yield self.TWICE(unit.table, line, "citation_id", citation=citation, other=repeated,
                                  disagreement=disagreement)
