@@ -84,6 +84,10 @@ CODES: dict[str, str] = {
     "date-range": "a date reaches past 9998-12-31, beyond what the timeline (and Python dates) can hold",
     "unsafe-id": "a record id that names a file (its site page) is not one safe file name, or differs from "
                  "another only in case",
+    "official-text-source": "a quotation taken from an article (not an official source) is filed as official-text",
+    "unnamed-participant": "an actor link whose excerpt does not name the actor and is not marked inferred (warning)",
+    "inferred-without-note": "an actor link marked inferred without the reasoning in note",
+    "repeated-account": "a disagreement cites the same passage twice as two accounts (warning)",
     "commentary-with-origin": "a commentary quotation names a document as its origin instead of in about_document_id",
     "source-missing": "a source file is not in the --sources folder",
     "source-checksum": "a source file's SHA-256 differs from the sources table",
