@@ -137,6 +137,10 @@ NOT_INJECTED: dict[str, str] = {
     "not-at-locator": "needs --sources (source text files); the benchmark validates without them",
     "unreferenced": "gives no verdict while a table is unreadable, and the faulty package has a missing and an "
                     "empty file; the valid package is checked clean of it",
+    "official-text-source": "needs an official-text quotation from an article; a fixture covers it",
+    "unnamed-participant": "generated links are marked inferred (random evidence names no actor); a fixture covers it",
+    "inferred-without-note": "generated inferred links carry a note; a fixture covers it",
+    "repeated-account": "needs two accounts quoting one passage; a fixture covers it",
 }
 
 Row = list[str]
@@ -330,7 +334,8 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
             # the first quotations name every actor and document once, so none is left unreferenced
             speaker_id=_id("actor", i) if i < n["actors"] else
             _id("actor", rng.randrange(n["actors"])) if rng.random() < 0.6 else "",
-            voice=rng.choice([v for v in _enum(b, "quotations", "voice") if v != "commentary"]),
+            # neither commentary (needs about-links) nor official-text (needs an official source)
+            voice=rng.choice([v for v in _enum(b, "quotations", "voice") if v not in ("commentary", "official-text")]),
             date=_edtf(rng, _START + dt.timedelta(days=rng.randrange(_SPAN))) if rng.random() < 0.4 else "",
             document_id=_id("document", i) if i < n["documents"] else
             _id("document", rng.randrange(n["documents"])) if rng.random() < 0.3 else "",
@@ -376,14 +381,16 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
     link("actor_roles", ("actor_id", "actor", n["actors"]), ("role", "role", len(_ROLES)),
          organization_id=lambda *_: _id("actor", rng.randrange(n["actors"])) if rng.random() < 0.5 else "",
          date=lambda *_: _edtf(rng, _START + dt.timedelta(days=rng.randrange(_SPAN))) if rng.random() < 0.5 else "",
-         citation_id=lambda a, _: cites[a][0])
+         citation_id=lambda a, _: cites[a][0], basis=lambda *_: "stated")
     for row in b.rows["actor_roles"]:  # the role column holds the role's text, not an id
         b.put("actor_roles", row, "role", _ROLES[int(b.value("actor_roles", row, "role").rsplit("-", 1)[1])])
     b.rows["actor_roles"].sort(key=lambda r: (r[0], r[1], r[b.col("actor_roles", "citation_id")]))
     for owner, prefix in (("document", "document"), ("event", "event")):
         roles = _enum(b, f"{owner}_actors", "role")
         link(f"{owner}_actors", (f"{owner}_id", prefix, n[f"{owner}s"]), ("actor_id", "actor", n["actors"]),
-             role=lambda *_, roles=roles: rng.choice(roles), citation_id=lambda x, _: cites[x][0])
+             role=lambda *_, roles=roles: rng.choice(roles), citation_id=lambda x, _: cites[x][0],
+             # generated evidence is random text that names no actor: the links are inferred
+             basis=lambda *_: "inferred", note=lambda *_: "Generated link; the evidence is random text.")
         link(f"{owner}_places", (f"{owner}_id", prefix, n[f"{owner}s"]), ("place_id", "place", n["places"]),
              citation_id=lambda x, _: cites[x][0])
     link("event_documents", ("event_id", "event", n["events"]), ("document_id", "document", n["documents"]),

@@ -189,14 +189,17 @@ def test_dates_carry_the_bounds_the_notes_give(event_id: str, date: str) -> None
 
 
 def test_date_basis_tells_stated_from_bounded_inferred_and_scheduled() -> None:
-    """The basis is a field: the 1974 talks are scheduled, the 1951 signings inferred, and every
+    """The basis is a field: the 1974 talks are scheduled, the San Francisco signing bounded by the vote
+    of September 8, the security treaty signed "on the day of" it inferred, and every
     stated date names a citation whose excerpt holds a date."""
     from kuril_data.model.dates import has_date_expression
 
     events = {r["event_id"]: r for r in _rows("events")}
     citations = {r["citation_id"]: r for r in _rows("citations")}
     assert events["peace-treaty-negotiations-1974"]["date_basis"] == "scheduled"
-    assert events["san-francisco-peace-treaty-signing-1951-09"]["date_basis"] == "inferred"
+    assert events["san-francisco-peace-treaty-signing-1951-09"]["date_basis"] == "bounded"
+    assert events["san-francisco-peace-treaty-signing-1951-09"]["date"] == "1951-09-08/1951-09"
+    assert events["us-japan-security-treaty-signing-1951-09"]["date_basis"] == "inferred"
     assert events["moscow-negotiations-round-1956"]["date_basis"] == "bounded"
     for e in events.values():
         if e["date_basis"] in ("stated", "year-from-context", "scheduled"):

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +32,28 @@ def test_readme_shows_every_command(command: str) -> None:
     """Each kuril-data command appears in the CLI reference with its usage, and the README links it."""
     assert f"kuril-data {command}" in CLI_DOC
     assert "(docs/cli.md)" in README
+
+
+def test_cli_reference_is_generated_from_the_commands() -> None:
+    """docs/cli.md's usage lines, option tables and list of problem codes are what
+    scripts/cli_reference.py generates from the click commands and report.CODES: they cannot drift."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "cli_reference.py"), "--check"],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_cli_reference_check_fails_on_a_stale_doc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check is not vacuous: a doc whose generated block differs from --help is reported stale."""
+    spec = importlib.util.spec_from_file_location("cli_reference", ROOT / "scripts" / "cli_reference.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    stale = tmp_path / "cli.md"
+    stale.write_text(CLI_DOC.replace("| `--out FILE` |", "| `--out PATH` |"),
+                     encoding="utf-8")
+    monkeypatch.setattr(module, "DOC", stale)
+    assert module.main(["--check"]) == 1
+    assert module.main([]) == 0 and stale.read_text(encoding="utf-8") == CLI_DOC
 
 
 @pytest.mark.parametrize("option", ["--max-file-bytes", "--max-cell-bytes", "--max-cells-per-row", "--max-rows"])

@@ -29,7 +29,15 @@ from kuril_data.validate.checks.domain import (
 )
 from kuril_data.validate.checks.keys import ExactlyOneOf, ForeignKeys, PrimaryKey, Unique
 from kuril_data.validate.checks.links import Cycles, Translations
-from kuril_data.validate.checks.records import CommentaryOrigin, DateBounds, DateCitation, Unreferenced
+from kuril_data.validate.checks.records import (
+    CommentaryOrigin,
+    DateBounds,
+    DateCitation,
+    LinkBasis,
+    OfficialTextSource,
+    RepeatedAccount,
+    Unreferenced,
+)
 from kuril_data.validate.checks.sources import SourceFiles, Verbatim
 
 REGISTRY: tuple[Check, ...] = (
@@ -50,6 +58,9 @@ REGISTRY: tuple[Check, ...] = (
     DateCitation(),
     Unreferenced(),
     CommentaryOrigin(),
+    OfficialTextSource(),
+    LinkBasis(),
+    RepeatedAccount(),
     SourceFiles(),
     Verbatim(),
 )

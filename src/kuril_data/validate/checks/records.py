@@ -255,3 +255,118 @@ class CommentaryOrigin(Check):
         quotes = unit.table
         return v.rows(pc.and_(pc.equal(quotes.array("voice"), lit.lit("commentary")),
                               v.filled(quotes.array("document_id"))))
+
+
+class OfficialTextSource(Check):
+    """Only an official source (a compendium of documents) gives a document's official text: a
+    quotation taken from an article is the article's rendering (`voice = rendering`, the document in
+    `about_document_id`), so a query for a document's official text returns only official text."""
+
+    SOURCE = Message("official-text-source",
+                     "voice is official-text but the quotation is taken from {source!r}, a source of kind "
+                     "{kind!r}; an article's rendering of a document is voice 'rendering' about that document")
+
+    def units(self, ctx: Context) -> Iterable[TableUnit]:
+        quotes, sources = ctx.tables.get("quotations"), ctx.tables.get("sources")
+        if quotes is not None and sources is not None and {"voice", "source_id"} <= set(quotes.columns) \
+                and {"source_id", "kind"} <= set(sources.columns):
+            yield TableUnit(quotes)
+
+    def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        kinds = _index(ctx.tables["sources"], "source_id", "kind")
+        for voice, source, line in zip(view.column("voice"), view.column("source_id"), view.lines, strict=True):
+            kind = kinds.get(source)
+            if voice == "official-text" and kind is not None and kind != "document-compendium":
+                yield self.SOURCE(unit.table, line, "voice", source=source, kind=kind)
+
+
+class LinkBasis(Check):
+    """A link between an actor and an event or document rests on its citation: the excerpt names the
+    actor (in any spelling of `actor_names`, or the actor's English name), or the link is marked
+    `basis = inferred` with its reasoning in `note`. Whether an excerpt that names the actor also
+    states the link is a judgement, so a missing name is a warning; an inferred link without a note
+    is an error."""
+
+    UNNAMED = Message("unnamed-participant",
+                      "the excerpt of {citation!r} does not name {actor!r} in any spelling the package records; "
+                      "cite an excerpt that names it, or mark the link basis 'inferred' with the reasoning in note",
+                      "warning")
+    NO_NOTE = Message("inferred-without-note",
+                      "the link is marked inferred but note gives no reasoning; say which lines the inference rests on")
+
+    def units(self, ctx: Context) -> Iterable[TableUnit]:
+        if ctx.tables.get("citations") is None:
+            return
+        for name in ("event_actors", "document_actors"):
+            table = ctx.tables.get(name)
+            if table is not None and {"actor_id", "citation_id", "basis", "note"} <= set(table.columns):
+                yield TableUnit(table)
+
+    def _names(self, ctx: Context) -> dict[str, list[str]]:
+        def build() -> dict[str, list[str]]:
+            names: dict[str, list[str]] = {}
+            for table in (ctx.tables.get("actor_names"), ctx.tables.get("actors")):
+                if table is not None and {"actor_id", "name"} <= set(table.columns):
+                    for actor, name in zip(table.column("actor_id"), table.column("name"), strict=True):
+                        if name:
+                            names.setdefault(actor, []).append(name.casefold())
+            return names
+        return ctx.memo(("actor-spellings",), build)
+
+    def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        evidence = _index(ctx.tables["citations"], "citation_id", "evidence")
+        names = self._names(ctx)
+        rows = zip(view.column("actor_id"), view.column("citation_id"), view.column("basis"),
+                   view.column("note"), view.lines, strict=True)
+        for actor, citation, basis, note, line in rows:
+            if basis == "inferred":
+                if not note:
+                    yield self.NO_NOTE(unit.table, line, "note")
+                continue
+            text = evidence.get(citation)
+            if text is None or actor not in names:
+                continue  # a dangling key is foreign-key's to report
+            folded = text.casefold()
+            if not any(name in folded for name in names[actor]):
+                yield self.UNNAMED(unit.table, line, "citation_id", citation=citation, actor=actor)
+
+
+class RepeatedAccount(Check):
+    """One account per source and passage: two accounts of one disagreement whose citations quote the
+    same passage (same source and locator, one excerpt inside the other) are one account cited twice."""
+
+    TWICE = Message("repeated-account",
+                    "{citation!r} quotes the same passage as {other!r}, already an account of {disagreement!r}; "
+                    "keep one account per passage", "warning")
+
+    def units(self, ctx: Context) -> Iterable[TableUnit]:
+        accounts, citations = ctx.tables.get("disagreement_accounts"), ctx.tables.get("citations")
+        if accounts is not None and citations is not None \
+                and {"disagreement_id", "citation_id"} <= set(accounts.columns) \
+                and {"citation_id", "source_id", "locator", "evidence"} <= set(citations.columns):
+            yield TableUnit(accounts)
+
+    def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        cites = ctx.tables["citations"]
+        passage = {cid: (src, loc, " ".join(ev.split())) for cid, src, loc, ev in zip(
+            cites.column("citation_id"), cites.column("source_id"), cites.column("locator"),
+            cites.column("evidence"), strict=True)}
+        # The judgement needs every account of a disagreement, not only the rows of the view.
+        table = unit.table
+        seen: dict[str, list[str]] = {}
+        first: dict[tuple[str, str], str] = {}
+        for disagreement, citation in zip(table.column("disagreement_id"), table.column("citation_id"), strict=True):
+            here = passage.get(citation)
+            if here is not None:
+                for other in seen.get(disagreement, []):
+                    there = passage[other]
+                    if here[:2] == there[:2] and (here[2] in there[2] or there[2] in here[2]):
+                        first.setdefault((disagreement, citation), other)
+                        break
+                seen.setdefault(disagreement, []).append(citation)
+        for disagreement, citation, line in zip(view.column("disagreement_id"), view.column("citation_id"),
+                                                view.lines, strict=True):
+            repeated = first.get((disagreement, citation))
+            if repeated is not None:
+                yield self.TWICE(unit.table, line, "citation_id", citation=citation, other=repeated,
+                                 disagreement=disagreement)
