@@ -135,7 +135,7 @@ def json_floor(checked: object, target: Path) -> None:
 
 def sqlite_floor(checked: object, target: Path) -> None:
     """executemany into untyped tables, then the export's FTS5 indexes created and rebuilt."""
-    from kuril_data.outputs.export import FTS_SUFFIX, FTS_TOKENIZE, fts_fields
+    from kuril_data.outputs.sqlite import FTS_SUFFIX, FTS_TOKENIZE, fts_fields
 
     package = checked.package  # type: ignore[attr-defined]
     db = sqlite3.connect(target, isolation_level=None)
@@ -227,7 +227,11 @@ def export_part(label: str, pkg: Path, work: Path, repeat: int, at_1m: bool) -> 
     import pyarrow.csv  # imported before timing, so no floor pays for the import
     import pyarrow.parquet as pq
 
-    from kuril_data.outputs import export
+    from kuril_data.dataset import Dataset
+    from kuril_data.outputs.datasette import write_datasette_metadata
+    from kuril_data.outputs.json import write_json
+    from kuril_data.outputs.parquet import write_parquet
+    from kuril_data.outputs.sqlite import write_sqlite
     from kuril_data.validate import check
 
     # pq.write_table imports pandas on its first call: do that once, untimed, so neither side pays for it.
@@ -251,12 +255,13 @@ def export_part(label: str, pkg: Path, work: Path, repeat: int, at_1m: bool) -> 
         return d
 
     pairs: list[tuple[str, Callable[[Path], object], Callable[[Path], object]]] = [
-        ("Parquet", lambda d: export.write_parquet(checked, d / "parquet", version),
+        # A fresh Dataset each time: the typing is timed with the writer that needs it.
+        ("Parquet", lambda d: write_parquet(Dataset(checked), d / "parquet", version),
          lambda d: parquet_floor(pkg, resources, d / "parquet")),
-        ("SQLite", lambda d: (export.write_sqlite(checked, d / "x.sqlite", version, 0),
-                              export.write_datasette_metadata(checked.package, d / "metadata.json", version)),
+        ("SQLite", lambda d: (write_sqlite(Dataset(checked), d / "x.sqlite", version, 0),
+                              write_datasette_metadata(checked.package, d / "metadata.json", version)),
          lambda d: sqlite_floor(checked, d / "x.sqlite")),
-        ("JSON", lambda d: export.write_json(checked, d / "x.json", version),
+        ("JSON", lambda d: write_json(Dataset(checked), d / "x.json", version),
          lambda d: json_floor(checked, d / "x.json")),
     ]
     for name, ours_fn, floor_fn in pairs:

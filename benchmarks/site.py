@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="also write the markdown table to this file")
     args = parser.parse_args(argv)
 
+    from kuril_data.dataset import Dataset
     from kuril_data.outputs import timeline
     from kuril_data.outputs.export import build_timestamp
     from kuril_data.outputs.site import write_site
@@ -74,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         assert checked.package is not None
         stamp = build_timestamp(checked.package)
         runs = iter(range(args.repeat))
-        site_warm = timed(lambda: write_site(checked, work / f"warm{next(runs)}", stamp=stamp), args.repeat)
-        draw = timed(lambda: timeline.render(checked), args.repeat)
+        site_warm = timed(lambda: write_site(Dataset(checked), work / f"warm{next(runs)}", stamp=stamp), args.repeat)
+        draw = timed(lambda: timeline.render(Dataset(checked)), args.repeat)
         release = cold([kuril, "release", "--out", str(work / "dist"), str(ROOT)], args.repeat)
         weights = page_weights(work / "site")
 

@@ -17,19 +17,13 @@ from click.testing import CliRunner
 
 from kuril_data.cli import cli
 from kuril_data.dataset.arrow import arrow_schema
+from kuril_data.errors import ExportError, Refused
 from kuril_data.model import dates
+from kuril_data.model.layout import METADATA_TABLE
 from kuril_data.model.package import Field, read_package
 from kuril_data.outputs import export as export_module
-from kuril_data.outputs.export import (
-    FTS_FIELDS,
-    METADATA_TABLE,
-    VIEWS,
-    ExportError,
-    Refused,
-    export,
-    fts_fields,
-    quote,
-)
+from kuril_data.outputs.export import export
+from kuril_data.outputs.sqlite import FTS_FIELDS, VIEWS, fts_fields, quote
 
 from .conftest import INVALID, build_package
 

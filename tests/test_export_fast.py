@@ -1,5 +1,6 @@
-"""Export fast paths: they write exactly what the plain ones would (typed tables equal `to_arrow`,
-the JSON file equal `json.dumps` of the descriptor), from list- and Arrow-read tables alike."""
+"""Export fast paths: they write exactly what the plain ones would (the dataset's Arrow tables equal
+typing every cell on its own, the JSON file equal `json.dumps` of the descriptor), from list- and
+Arrow-read tables alike."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from kuril_data.dataset.arrow import to_arrow
+from kuril_data.dataset import Dataset
 from kuril_data.model import dates
-from kuril_data.outputs.export import _raw_schema, export, write_json, write_sqlite
+from kuril_data.outputs.export import export
+from kuril_data.outputs.json import write_json
+from kuril_data.outputs.sqlite import write_sqlite
 from kuril_data.validate import Checked, check
 
 from .test_export import typed_package
@@ -82,17 +85,18 @@ def plain_descriptor(checked: Checked) -> dict[str, Any]:
     for resource in package.resources:
         entry = {k: v for k, v in raw[resource.name].items()
                  if k not in ("path", "format", "mediatype", "encoding", "bytes", "hash", "dialect", "compression")}
-        entry["schema"] = _raw_schema(package, resource)
+        entry["schema"] = {k: v for k, v in json.loads((package.root / resource.schema_path).read_text()).items()
+                           if k not in ("profile", "$schema")}
         names = resource.schema.names
         entry["data"] = [{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items() if k in names}
-                         for row in to_arrow(checked.tables[resource.name], package.version).to_pylist()]
+                         for row in Dataset(checked).arrow(resource.name, package.version).to_pylist()]
         resources.append(entry)
     descriptor["resources"] = resources
     return descriptor
 
 
 def _reference_arrow(table: Any, version: str) -> pa.Table:
-    """The plain per-value conversion `to_arrow` must equal: every cell typed on its own."""
+    """The plain per-value conversion the dataset's Arrow tables must equal: every cell typed on its own."""
     from kuril_data.dataset.arrow import arrow_schema
 
     columns = []
@@ -115,11 +119,11 @@ def _reference_arrow(table: Any, version: str) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=arrow_schema(table.resource, version))
 
 
-def test_to_arrow_equals_the_per_value_reference(checked: Checked) -> None:
-    """`to_arrow` (columnar, dates parsed once per distinct value) equals typing every cell on its own."""
-    assert checked.package is not None
+def test_dataset_arrow_equals_the_per_value_reference(checked: Checked) -> None:
+    """`Dataset.arrow` (dates parsed once per distinct value) equals typing every cell on its own."""
+    data = Dataset(checked)
     for name, table in checked.tables.items():
-        fast, plain = to_arrow(table, "9.9.9"), _reference_arrow(table, "9.9.9")
+        fast, plain = data.arrow(name, "9.9.9"), _reference_arrow(table, "9.9.9")
         assert fast.schema.equals(plain.schema, check_metadata=True), name
         assert fast.equals(plain), name
 
@@ -128,7 +132,7 @@ def test_json_file_is_json_dumps_of_the_descriptor(checked: Checked, tmp_path: P
     """write_json writes byte for byte what json.dumps(indent=2, ensure_ascii=False) gives for the plain descriptor."""
     assert checked.package is not None
     target = tmp_path / "x.json"
-    write_json(checked, target, checked.package.version)
+    write_json(Dataset(checked), target, checked.package.version)
     want = json.dumps(plain_descriptor(checked), ensure_ascii=False, indent=2) + "\n"
     assert target.read_text(encoding="utf-8") == want
 
@@ -137,7 +141,7 @@ def test_sqlite_keeps_the_default_fts_configuration(checked: Checked, tmp_path: 
     """The build-time FTS5 term buffer setting is not left in the file; the FTS index is sound."""
     assert checked.package is not None
     target = tmp_path / "x.sqlite"
-    write_sqlite(checked, target, "1.0.0", 0)
+    write_sqlite(Dataset(checked), target, "1.0.0", 0)
     db = sqlite3.connect(target)
     configs = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                if r[0].endswith("_fts_config")]
@@ -154,9 +158,9 @@ def test_list_and_arrow_read_tables_export_the_same_bytes(tmp_path: Path, monkey
     pkg = typed_package(tmp_path / "pkg")
     outs = {}
     for engine in ENGINES:
-        import kuril_data.outputs.export as export_module
+        import kuril_data.dataset as dataset_module
 
-        monkeypatch.setattr(export_module, "check", lambda path, e=engine: check(path, engine=e))  # type: ignore[call-arg]
+        monkeypatch.setattr(dataset_module, "check", lambda path, e=engine: check(path, engine=e))  # type: ignore[call-arg]
         outs[engine] = tmp_path / engine
         export(pkg, outs[engine])
     files = [{p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}

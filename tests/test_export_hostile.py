@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kuril_data.outputs.export import ExportError, export, quote
+from kuril_data.outputs.export import ExportError, export
+from kuril_data.outputs.sqlite import quote
 
 HOSTILE_FIELDS = ["id", 'a"b', "select", "ช่อง", "pół x", "sqlite_x", "order"]
 HOSTILE_VALUES = ["'); DROP TABLE \"select\"; --", 'say "hi"', "ไทย ภาษา", "Łódź, żółć", "e\u0301" * 0 + "é",

@@ -154,16 +154,19 @@ def test_fmt_proves_its_output_before_replacing(valid_package: Path, monkeypatch
 
 
 def test_stale_temp_files_are_removed_on_the_next_write(valid_package: Path) -> None:
-    """A .<file>.<pid>.<x>.tmp left by a killed fmt is removed by the next fmt; a live process's is kept."""
+    """A .<file>.kuril-data-tmp.<pid>.<token>.tmp left by a killed fmt is removed by the next fmt; a live
+    process's is kept, and so is a user's file that merely looks similar."""
     import os
 
     data = valid_package / "data"
-    stale = data / ".places.csv.999999999.abc.tmp"
-    live = data / f".places.csv.{os.getppid()}.abc.tmp"
+    stale = data / ".places.csv.kuril-data-tmp.999999999.abc12345.tmp"
+    live = data / f".places.csv.kuril-data-tmp.{os.getppid()}.abc12345.tmp"
+    users = data / ".report.2024.final.tmp"
+    users.write_text("mine", encoding="utf-8")
     stale.write_text("half", encoding="utf-8")
     live.write_text("busy", encoding="utf-8")
     places = data / "places.csv"
     places.write_bytes(_messy_places())
     format_package(valid_package)
-    assert not stale.exists() and live.exists()
+    assert not stale.exists() and live.exists() and users.exists()
     assert CliRunner().invoke(cli, ["validate", str(valid_package)]).exit_code == 0

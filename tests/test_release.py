@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from kuril_data.cli import cli
+from kuril_data.errors import Refused
 from kuril_data.outputs import export as export_module
-from kuril_data.outputs.export import Refused
 from kuril_data.release import build as release_module
 from kuril_data.release.build import build_release
 from kuril_data.validate import validate

@@ -14,8 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from kuril_data.cli import cli
+from kuril_data.model.layout import METADATA_TABLE
 from kuril_data.model.package import read_package
-from kuril_data.outputs.export import FTS_SUFFIX, METADATA_TABLE, export, fts_fields
+from kuril_data.outputs.export import export
+from kuril_data.outputs.sqlite import FTS_SUFFIX, fts_fields
 from kuril_data.serve import ServeError, prepared
 
 from .conftest import INVALID, ROOT, build_package

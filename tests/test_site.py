@@ -17,7 +17,7 @@ from markupsafe import escape
 from kuril_data.cli import cli
 from kuril_data.load import load
 from kuril_data.outputs.site import build_site
-from kuril_data.outputs.site.build import normalise
+from kuril_data.outputs.site.build import MANIFEST, normalise
 
 from .conftest import INVALID, ROOT, build_package
 
@@ -221,6 +221,10 @@ def test_rebuild_replaces_the_whole_folder(tmp_path: Path, valid_package: Path) 
     build_site(valid_package, out)
     stale = out / "events" / "removed-record.html"
     stale.write_text("old", encoding="utf-8")
+    # ... as an earlier build of a record since removed would have left it: listed in its manifest.
+    manifest = out / MANIFEST
+    manifest.write_text(json.dumps([*json.loads(manifest.read_text(encoding="utf-8")), "events/removed-record.html"]),
+                        encoding="utf-8")
     build_site(valid_package, out)
     assert not stale.exists() and (out / "index.html").is_file()
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"]  # no staging folder left

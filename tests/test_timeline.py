@@ -10,11 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from kuril_data.cli import cli
+from kuril_data.dataset import Dataset
+from kuril_data.errors import Refused
 from kuril_data.load import load
 from kuril_data.model import dates
 from kuril_data.model.package import read_package
 from kuril_data.outputs.dictionary import render as render_dictionary
-from kuril_data.outputs.export import Refused
 from kuril_data.outputs.timeline import GROUPS, KEY_DOCUMENT_KINDS, axis, render, rows, shape, timeline
 from kuril_data.release.build import build_release
 from kuril_data.validate import check
@@ -40,7 +41,7 @@ def test_svg_has_every_event_of_the_real_data() -> None:
     """Every event of the repository's data is an element whose id is its event_id, and key documents are labelled."""
     checked = check(ROOT)
     assert checked.report.valid
-    data, count = render(checked, "svg")
+    data, count = render(Dataset(checked), "svg")
     events = load("events", source=ROOT)
     assert count == len(events)
     ids = svg_ids(data)
@@ -55,8 +56,8 @@ def test_svg_has_every_event_of_the_real_data() -> None:
 def test_svg_is_deterministic_and_keeps_text_as_text(valid_package: Path) -> None:
     """Two renders give identical bytes; titles are <text> elements, no date or path goes in."""
     checked = check(valid_package)
-    svg1, n = render(checked, "svg")
-    assert svg1 == render(checked, "svg")[0]
+    svg1, n = render(Dataset(checked), "svg")
+    assert svg1 == render(Dataset(checked), "svg")[0]
     assert n == len(load("events", source=valid_package))
     root = ET.fromstring(svg1)
     texts = "".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
@@ -70,7 +71,7 @@ def test_real_timeline_is_readable() -> None:
     each event one mark drawn at its precision, links to the site when asked; and it is fast."""
     checked = check(ROOT)
     events = load("events", source=ROOT)
-    rows_ = rows(checked, "events")
+    rows_ = rows(Dataset(checked), "events")
     segments = axis(rows_)
     span = segments[-1].x + segments[-1].width - segments[0].x
     dense = sum(s.width for s in segments if s.start.year in (1955, 1956) and not s.broken)
@@ -78,7 +79,7 @@ def test_real_timeline_is_readable() -> None:
     assert any(s.broken for s in segments)
     assert len(GROUPS) + 1 <= 6
     begin = time.perf_counter()
-    data, count = render(checked, "svg", link="site/")
+    data, count = render(Dataset(checked), "svg", link="site/")
     assert time.perf_counter() - begin < 5  # a generous sanity bound; the benchmark measures it properly
     root = ET.fromstring(data)
     ns = "{http://www.w3.org/2000/svg}"
@@ -86,7 +87,7 @@ def test_real_timeline_is_readable() -> None:
     assert sorted(a.get("data-event") for a in links) == sorted(events["event_id"])
     assert all(a.get("href") == f"site/events/{a.get('data-event')}.html" for a in links)
     assert root.get("role") == "group"  # its links stay reachable by assistive technology
-    assert ET.fromstring(render(checked, "svg")[0]).get("role") == "img"  # no links: a picture
+    assert ET.fromstring(render(Dataset(checked), "svg")[0]).get("role") == "img"  # no links: a picture
     assert count == len(events)
 
 

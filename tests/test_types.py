@@ -9,11 +9,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from kuril_data.dataset.arrow import ARROW_TYPES, python_values
+from kuril_data.dataset import field_values
 from kuril_data.load import pandas_dtype
 from kuril_data.model.package import SUPPORTED_TYPES, Field
 from kuril_data.model.types import FIELD_TYPES
-from kuril_data.outputs.export import SQL_TYPES
 
 # type: (a valid cell, its value, an invalid cell)
 SAMPLES = {
@@ -40,9 +39,8 @@ def test_each_type_checks_converts_and_maps_consistently(name: str) -> None:
     if bad is not None:
         assert ftype.problem(bad)
     field = Field("x", name, "", {})
-    assert python_values([good, ""], field) == [value, None]
-    assert pa.array([value, None], ARROW_TYPES[name]).to_pylist() == [value, None]
-    assert SQL_TYPES[ARROW_TYPES[name]] == ftype.sqlite
+    assert field_values([good, ""], field) == [value, None]
+    assert pa.array([value, None], ftype.arrow_type()).to_pylist() == [value, None]
     dtype = pandas_dtype(field)
     series = pd.Series([value, None]).astype(dtype)
     assert series.isna().tolist() == [False, True]

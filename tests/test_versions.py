@@ -18,7 +18,7 @@ from kuril_data.io.versions import VersionError, open_version, unpack_zip
 from kuril_data.load import LoadError, load
 from kuril_data.model.limits import Limits
 from kuril_data.release.build import build_release
-from kuril_data.validate import validate_version
+from kuril_data.validate import check
 
 from .conftest import build_package
 
@@ -47,7 +47,7 @@ KINDS = {"descriptor": "folder", "release-folder": "folder", "release-zip": "zip
 @pytest.mark.parametrize("name", list(KINDS))
 def test_validate_accepts_every_kind(release: dict[str, Path], name: str) -> None:
     """validate reads a descriptor, release folder, release zip, SQLite file and inline JSON; each is valid."""
-    result = validate_version(release[name])
+    result = check(release[name])
     assert (result.kind, result.name, result.version) == (KINDS[name], "kuril-data", "0.1.0")
     assert result.report.valid, result.report.to_text()
     cli_result = CliRunner().invoke(cli, ["validate", str(release[name])])
@@ -125,7 +125,7 @@ def test_absolute_resource_path_and_double_slash_member_write_nothing_outside(tm
     z = _zip(tmp_path / "evil.zip", members)
     with pytest.raises(LoadError, match="does not validate"):
         load(source=z)
-    result = validate_version(z)
+    result = check(z)
     assert "unsafe-path" in result.report.codes()
     assert not victim.exists() and not victim.parent.exists()
 
@@ -188,7 +188,7 @@ def test_unpack_zip_is_the_seam_for_downloads(release: dict[str, Path], tmp_path
     assert unpack_zip(release["release-zip"], dest) == "zip"
     assert sorted(p.name for p in (dest / "data").iterdir()) == sorted(
         p.name for p in (release["package"] / "data").iterdir())
-    assert validate_version(dest).report.valid
+    assert check(dest).report.valid
     with pytest.raises(VersionError, match="must be an empty folder"):
         unpack_zip(release["release-zip"], dest)
 
@@ -290,7 +290,7 @@ def test_git_prefix_names_a_revision_even_beside_a_folder_of_that_name(repo: Pat
         diff_packages("HEAD", repo)
     result = CliRunner().invoke(cli, ["diff", "HEAD", "."])
     assert result.exit_code == 2 and "ambiguous" in result.output
-    assert validate_version("git:HEAD", repo=repo).kind == "git"
+    assert check("git:HEAD", repo=repo).kind == "git"
 
 
 def test_git_blob_over_the_limit_is_refused_unread(repo: Path) -> None:
@@ -313,7 +313,7 @@ def test_too_many_rows_is_found_before_rows_are_built(tmp_path: Path, quoted: bo
     cell = '"a\nb"' if quoted else "b"
     rows = "".join(f"p{i},{cell},city,,\n" for i in range(3000))
     (pkg / "data" / "places.csv").write_text("place_id,name,kind,part_of,description\n" + rows, encoding="utf-8")
-    report = validate_version(pkg, limits=Limits(max_rows=1000)).report
+    report = check(pkg, limits=Limits(max_rows=1000)).report
     [problem] = [p for p in report.problems if p.code == "too-many-rows"]
     assert problem.line == (2002 if quoted else 1002)  # where the first row past the limit starts
 
@@ -326,7 +326,7 @@ def test_descriptor_paths_in_each_others_way_are_reported_not_crashed(tmp_path: 
     desc["resources"][0]["schema"] = "data"
     (pkg / "datapackage.json").write_text(json.dumps(desc), encoding="utf-8")
     z = _zip(tmp_path / "x.zip", _package_members(pkg))
-    assert not validate_version(z).report.valid
+    assert not check(z).report.valid
     with pytest.raises(LoadError):
         load(source=z)
     result = CliRunner().invoke(cli, ["diff", str(z), str(z)])

@@ -93,13 +93,13 @@ def validate(path: Path, sources: Path | None, fmt: str, max_problems: int, limi
     one line always says whether these checks ran and against which files. Exit 0 when clean, 1
     when problems are found, 2 when it could not run.
     """
-    from kuril_data.validate import validate_version
+    from kuril_data.validate import check
 
     if sources is not None and not sources.is_dir():
         raise click.UsageError(f"--sources: {sources} is not a folder")
     if sources is None:
         sources = default_sources_folder()
-    result = validate_version(path, sources=sources, limits=limits, max_problems=max_problems or None)
+    result = check(path, sources=sources, limits=limits, max_problems=max_problems or None)
     out = result.render(fmt, max_problems or None)
     if out:
         click.echo(out)

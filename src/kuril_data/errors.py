@@ -25,4 +25,16 @@ class DataError(KurilDataError):
     exit_code = 1
 
 
-__all__ = ["DataError", "KurilDataError"]
+class Refused(DataError):
+    """The package is not fit to write as asked (it does not validate, or cannot be released):
+    exit 1; `report` holds the problems, if any. Raised by the door (`Checked.require`) and release."""
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message, report=report)
+
+
+class ExportError(KurilDataError):
+    """An output could not be written (exit 2), e.g. SOURCE_DATE_EPOCH is not a number, a disk is full."""
+
+
+__all__ = ["DataError", "ExportError", "KurilDataError", "Refused"]

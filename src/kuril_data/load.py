@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from kuril_data.dataset import Dataset, columns_of
 from kuril_data.errors import KurilDataError
-from kuril_data.io.versions import BUNDLED, METADATA_TABLE, SQLITE_MAGIC, VersionError, installed_package
-from kuril_data.model.dates import EARLIEST, LATEST
+from kuril_data.io.versions import BUNDLED, SQLITE_MAGIC, VersionError, installed_package
+from kuril_data.model.layout import METADATA_TABLE
 from kuril_data.model.limits import DEFAULT_LIMITS, Limits
 from kuril_data.model.package import DESCRIPTOR, Field, Package, Resource
 from kuril_data.model.types import DATE_DTYPE, FIELD_TYPES
 from kuril_data.report import Report
-from kuril_data.validate import check_version
+from kuril_data.validate import check
 
 if TYPE_CHECKING:  # pandas and pyarrow are imported when needed, so `import kuril_data` stays light
     import pandas as pd
@@ -103,17 +104,11 @@ def pandas_dtype(field: Field) -> Any:
 
 def pandas_dtypes(resource: Resource) -> dict[str, Any]:
     """Every column of a resource's frame with its dtype, in column order (the derived date columns last)."""
-    fields = resource.schema.fields
-    dtypes = {f.name: pandas_dtype(f) for f in fields}
-    for f in fields:
-        if f.edtf:
-            dtypes[f.name + EARLIEST] = DATE_DTYPE
-            dtypes[f.name + LATEST] = DATE_DTYPE
-    return dtypes
+    return {c.name: DATE_DTYPE if c.derived else pandas_dtype(c.field) for c in columns_of(resource)}
 
 
 def to_pandas(table: pa.Table, resource: Resource) -> pd.DataFrame:
-    """A typed Arrow table (see `kuril_data.dataset.arrow`) as a DataFrame typed from the schema, sorted by key."""
+    """A typed Arrow table (`kuril_data.dataset.Dataset.arrow`) as a DataFrame typed from the schema, sorted by key."""
     import pandas as pd
     import pyarrow as pa
 
@@ -154,23 +149,22 @@ def read_source(source: Source = None, limits: Limits = DEFAULT_LIMITS) -> Loade
     """Read and validate any kind of source into typed Arrow tables; see `load`."""
     label = default_source() if source is None else source
     try:
-        version, checked = check_version(label, limits=limits)
+        checked = check(label, limits=limits)
     except KurilDataError as exc:
         raise LoadError(str(exc), exc.report) from None
     except (OSError, RecursionError, MemoryError) as exc:
         raise LoadError(f"{os.fspath(label)}: cannot be read ({type(exc).__name__}: {exc})") from None
-    package = checked.package
-    if package is None or not checked.report.valid:
+    if checked.package is None or not checked.report.valid:
         raise LoadError(f"the package at {os.fspath(label)} does not validate:\n{checked.report.to_text()}",
                         checked.report)
-    if version.kind == "sqlite" and version.stamp != package.version:
+    data = Dataset(checked)
+    package = data.package
+    if checked.kind == "sqlite" and checked.stamp != package.version:
         schemas = Path(label).parent if (Path(label).parent / DESCRIPTOR).is_file() else default_source()
-        raise LoadError(f"{os.fspath(label)} holds version {version.stamp} but the schemas at {schemas} are "
+        raise LoadError(f"{os.fspath(label)} holds version {checked.stamp} but the schemas at {schemas} are "
                         f"version {package.version}; keep the SQLite file beside its release's {DESCRIPTOR}")
-    from kuril_data.dataset.arrow import to_arrow
-
     try:
-        tables = {name: to_arrow(t, package.version) for name, t in checked.tables.items()}
+        tables = {r.name: data.arrow(r.name, package.version) for r in package.resources}
     except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:  # pyarrow's errors derive from these
         raise LoadError(f"cannot type the tables of {os.fspath(label)}: {type(exc).__name__}: {exc}") from None
     return Loaded(package, tables)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from kuril_data.errors import KurilDataError
 from kuril_data.extras import require
+from kuril_data.model.layout import DATASETTE_FILE, SQLITE_FILE
 from kuril_data.model.package import DESCRIPTOR
-from kuril_data.outputs.export import DATASETTE_FILE, SQLITE_FILE, export
+from kuril_data.outputs.export import export
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
@@ -39,7 +40,7 @@ def require_datasette() -> None:
 @contextmanager
 def prepared(path: str | os.PathLike[str]) -> Iterator[Served]:
     """The database and metadata to serve for `path`; a package is exported to a temporary folder
-    (removed afterwards). Raises `kuril_data.outputs.export.Refused` when that package does not validate."""
+    (removed afterwards). Raises `kuril_data.errors.Refused` when that package does not validate."""
     path = Path(path)
     if path.is_file() and path.suffix in (".sqlite", ".db"):
         meta = path.parent / DATASETTE_FILE

@@ -1,8 +1,9 @@
 """Atomic writes: the one helper that writes a file beside its target and moves it into place.
 
-Temporary names carry the writer's process id (`.<name>.<pid>.<random>.tmp`, folders
-`.<name>.<pid>.<random>.partial`), so a later run can tell leftovers of a killed process from the
-files of one still running, and remove them (`remove_stale`).
+Temporary names carry a marker no one else writes, the writer's process id and the random token
+`tempfile` made (`.<name>.kuril-data-tmp.<pid>.<token>.tmp`, folders `… .partial`), so a later run
+can tell leftovers of a killed process from the files of one still running, and remove them
+(`remove_stale`) — and never a user's file such as `.report.2024.final.tmp`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
-_TEMP = re.compile(r"^\..+\.(\d+)\.[^.]+\.(tmp|partial)$")
+MARKER = "kuril-data-tmp"
+# tempfile's token is 8 characters of [a-z0-9_]: anything else is not ours.
+_TEMP = re.compile(rf"^\..+\.{MARKER}\.(\d+)\.[a-z0-9_]{{8}}\.(tmp|partial)$")
 
 
 def temp_prefix(name: str) -> str:
     """The prefix of a temporary file or folder for `name` written by this process."""
-    return f".{name}.{os.getpid()}."
+    return f".{name}.{MARKER}.{os.getpid()}."
 
 
 def write_atomic(target: Path, data: str | bytes, *, mode: int = 0o644) -> None:

@@ -5,7 +5,7 @@
 the pinned one, and keep it in the user cache so that later runs work offline. pooch does the
 streaming and the hash check; this module adds the cache location, the clear one-line errors and
 the rule that a failed download leaves nothing behind: files are downloaded into a staging folder
-(see `kuril_data.outputs.export.staging`) and moved into place only when everything is verified.
+(see `kuril_data.io.transaction.staging`) and moved into place only when everything is verified.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from kuril_data.errors import KurilDataError
 from kuril_data.io import git
 from kuril_data.io.archive import member_name, unsafe_archive
+from kuril_data.model.layout import JSON_FILE, METADATA_TABLE
 from kuril_data.model.limits import DEFAULT_LIMITS, Limits
 from kuril_data.model.package import DESCRIPTOR, normal_rel, read_package, unsafe_rel
 
@@ -50,9 +51,7 @@ if TYPE_CHECKING:
     pass
 
 Kind = Literal["folder", "zip", "inline", "sqlite", "git"]
-INLINE_JSON = "kuril-data.json"
 SQLITE_MAGIC = b"SQLite format 3\x00"
-METADATA_TABLE = "_metadata"
 GIT_PREFIX = "git:"
 BUNDLED = "_package"  # the data package inside the installed wheel: kuril_data/_package/
 CHUNK = 1 << 20
@@ -128,7 +127,7 @@ def open_version(spec: Spec, *, repo: Spec | None = None, limits: Limits = DEFAU
             yield Version(label, "inline", _inline_to_folder(label, path, tmp, limits))
         else:
             raise VersionError(f"{label}: not a package folder, a {DESCRIPTOR}, a release zip, an inline "
-                               f"{INLINE_JSON} or a SQLite file")
+                               f"{JSON_FILE} or a SQLite file")
 
 
 @contextmanager
@@ -242,7 +241,7 @@ def unpack_zip(path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS, *, label
             prefix = _package_prefix(label, members)
             budget = _Budget(label, limits)
             descriptor_info = members.get(prefix + DESCRIPTOR)
-            inline_info = members.get(prefix + INLINE_JSON)
+            inline_info = members.get(prefix + JSON_FILE)
             if descriptor_info is not None:
                 raw = budget.read(zf, descriptor_info, limits.max_descriptor_bytes)
                 try:
@@ -261,7 +260,7 @@ def unpack_zip(path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS, *, label
                     return "zip"
             assert inline_info is not None
             with tempfile.TemporaryDirectory(prefix="kuril-data-inline-") as tmp:
-                inline = Path(tmp) / INLINE_JSON
+                inline = Path(tmp) / JSON_FILE
                 budget.extract(zf, inline_info, inline, limits.max_file_bytes)
                 _inline_to_folder(label, inline, dest, limits)
             return "inline"
@@ -337,10 +336,10 @@ class _Budget:
 def _package_prefix(label: str, members: dict[str, zipfile.ZipInfo]) -> str:
     """'' or 'kuril-data-<v>/': the one place a descriptor or inline JSON sits in the archive."""
     tops = sorted({name.rpartition("/")[0] for name in members
-                   if name.rpartition("/")[2] in (DESCRIPTOR, INLINE_JSON) and name.count("/") <= 1})
+                   if name.rpartition("/")[2] in (DESCRIPTOR, JSON_FILE) and name.count("/") <= 1})
     if len(tops) != 1:
         found = "no" if not tops else "more than one"
-        raise VersionError(f"{label}: {found} {DESCRIPTOR} or {INLINE_JSON} at the top of the archive or in "
+        raise VersionError(f"{label}: {found} {DESCRIPTOR} or {JSON_FILE} at the top of the archive or in "
                            "one folder (kuril-data-<version>/)")
     return tops[0] + "/" if tops[0] else ""
 

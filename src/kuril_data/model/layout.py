@@ -1,27 +1,51 @@
-"""The names the outputs take for themselves, declared where validation can see them (the layer
-below the writers): the top-level files of a release and of the site, and the fields the site,
-timeline and SQLite views read. A package may not claim them: `model.package` refuses resources and
-paths that would collide, `validate.checks.contract` tables that lack what the writers read.
+"""The names the outputs take for themselves, declared once where validation can see them (the
+layer below the writers): the export's files, the SQLite metadata table, the release's files and
+folders, the site's own files, and the fields the site, timeline and SQLite views read.
 
-tests/test_contract.py compares these with the writers' own constants and with a real release,
-so a new release file or site page cannot be forgotten here.
+Readers (io/versions) and writers (outputs/, release/) take their names from here, and a package
+may not claim them: `model.package` refuses resources and paths that would collide,
+`validate.checks.contract` tables that lack what the writers read. tests/test_contract.py compares
+these with a real release, so a new release file or site page cannot be forgotten here.
 """
 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-# Top-level entries of a release folder (release/build.py, release/describe.py, outputs/export.py):
-# a resource's data or schema file is copied into the release at its own path, so none may start
-# with one of these (compared without regard to case: zips and some file systems ignore it).
+ARTIFACT = "kuril-data"  # the distribution name and the stem of every release file
+PARQUET_DIR = "parquet"
+JSON_FILE = f"{ARTIFACT}.json"  # the one-file JSON Data Package (inline data)
+SQLITE_FILE = f"{ARTIFACT}.sqlite"
+DATASETTE_FILE = "metadata.json"
+METADATA_TABLE = "_metadata"  # the SQLite table holding name, version, build date, source checksums
+
+# The release folder, besides the export's files and the package's own (datapackage.json, data, schemas).
+CHANGELOG = "CHANGELOG.md"
+CHECKSUMS = "SHA256SUMS"
+DICTIONARY = "data-dictionary.md"
+TIMELINE = "timeline.svg"
+SITE = "site"
+# What the release says about itself (release/describe.py) and the licences copied beside it.
+DESCRIBE_FILES = ("README.md", "CITATION.cff", f"{ARTIFACT}.jsonld", "LICENSE", "LICENSE-DATA.md")
+
+# The site's own files; record pages live under pages named by `kuril_data.outputs.names`.
+SITE_ASSETS = "assets"
+SITE_INDEX = "index.html"
+SITE_SEARCH = "search.html"
+SITE_SEARCH_INDEX = "search-index.js"
+SITE_TIMELINE = "timeline.html"
+SITE_FILES = (SITE_ASSETS, SITE_INDEX, SITE_SEARCH, SITE_SEARCH_INDEX, SITE_TIMELINE)
+
+# Top-level entries of a release folder: a resource's data or schema file is copied into the release
+# at its own path, so none may start with one of these (compared without regard to case: zips and
+# some file systems ignore it).
 RELEASE_NAMES = frozenset({
-    "datapackage.json", "kuril-data.json", "kuril-data.sqlite", "metadata.json", "parquet",
-    "CHANGELOG.md", "SHA256SUMS", "data-dictionary.md", "timeline.svg", "site",
-    "CITATION.cff", "kuril-data.jsonld", "README.md", "LICENSE", "LICENSE-DATA.md",
+    "datapackage.json", JSON_FILE, SQLITE_FILE, DATASETTE_FILE, PARQUET_DIR,
+    CHANGELOG, CHECKSUMS, DICTIONARY, TIMELINE, SITE, *DESCRIBE_FILES,
 })
-# Top-level entries of the site (outputs/site/build.py): each resource with pages is a folder of
-# the site named after it, beside these.
-SITE_NAMES = frozenset({"index.html", "search.html", "timeline.html", "assets", "search-index.js"})
+# Top-level entries of the site: each resource with pages is a folder of the site named after it,
+# beside these.
+SITE_NAMES = frozenset(SITE_FILES)
 # A record's page is `<resource>/<id>.html` beside the resource's own `index.html`.
 PAGE_INDEX = "index"
 MAX_ID_BYTES = 200  # `<id>.html` within the 255 bytes most file systems allow a name

@@ -91,6 +91,8 @@ class Resource:
     schema_path: str
     schema: Schema
     description: str = ""
+    # The schema file's JSON as read: the one-file JSON export embeds it, so no writer re-reads it.
+    raw_schema: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -376,7 +378,8 @@ def _read_resource(root: Path, rel_desc: str, i: int, raw: Any, seen: set[str], 
     schema, problems = parse_schema(schema_raw, str(schema_ref), limits)
     if schema is None:
         return None, problems
-    return Resource(name, str(path), str(schema_ref), schema, str(raw.get("description", ""))), problems
+    return Resource(name, str(path), str(schema_ref), schema, str(raw.get("description", "")),
+                    schema_raw), problems
 
 
 def _names(value: Any) -> list[str] | None:

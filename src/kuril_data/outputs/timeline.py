@@ -21,12 +21,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from kuril_data.dataset.rows import typed_rows
+from kuril_data.dataset import Dataset, open_dataset
 from kuril_data.errors import KurilDataError
 from kuril_data.io.atomic import write_atomic
 from kuril_data.model.dates import EARLIEST, LATEST
-from kuril_data.outputs.export import checked_or_refuse
-from kuril_data.validate import Checked
+from kuril_data.outputs.names import safe_name
 
 # Declared once: the tables and fields the timeline reads, and which document kinds are labelled.
 EVENTS, EVENT_ID, EVENT_TITLE, EVENT_KIND, EVENT_DATE, EVENT_DOCUMENT = (
@@ -91,43 +90,40 @@ def file_format(out: str | os.PathLike[str]) -> str:
 def timeline(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> TimelineResult:
     """Validate the package at `path` and draw its timeline into `out` (.svg), atomically.
 
-    Raises TimelineError when `out` is not .svg, and `kuril_data.outputs.export.Refused` when the package
+    Raises TimelineError when `out` is not .svg, and `kuril_data.errors.Refused` when the package
     does not validate (nothing is written then).
     """
     file_format(out)
-    checked = checked_or_refuse(path)
-    data, count = render(checked)
+    image, count = render(open_dataset(path))
     target = Path(out)
-    write_atomic(target, data)
+    write_atomic(target, image)
     return TimelineResult(target, count)
 
 
-def draw(checked: Checked, out: Path, link: str | None = None) -> int:
+def draw(data: Dataset, out: Path, link: str | None = None) -> int:
     """Draw the timeline of a validated package into `out` (.svg); return the number of events.
     With `link`, each row links to `link + "events/<id>.html"` (the site's record page)."""
     file_format(out)
-    data, count = render(checked, link=link)
-    out.write_bytes(data)
+    image, count = render(data, link=link)
+    out.write_bytes(image)
     return count
 
 
-def render(checked: Checked, fmt: str = "svg", link: str | None = None) -> tuple[bytes, int]:
+def render(data: Dataset, fmt: str = "svg", link: str | None = None) -> tuple[bytes, int]:
     """The timeline as SVG bytes, and the number of events drawn."""
     if fmt not in FORMATS:
         raise TimelineError(f"cannot draw a timeline as {fmt!r}: only svg")
-    package = checked.package
-    assert package is not None
-    events = rows(checked, EVENTS)
-    documents = rows(checked, DOCUMENTS) if DOCUMENTS in checked.tables else []
+    package = data.package
+    events = rows(data, EVENTS)
+    documents = rows(data, DOCUMENTS) if package.resource(DOCUMENTS) is not None else []
     title = f"{package.descriptor.get('title', package.name)} — {len(events)} events, version {package.version}"
     return svg(events, documents, title, link).encode("utf-8"), len(events)
 
 
-def rows(checked: Checked, name: str) -> list[dict[str, Any]]:
-    table = checked.tables.get(name)
-    if table is None:
+def rows(data: Dataset, name: str) -> list[dict[str, Any]]:
+    if data.package.resource(name) is None:
         raise TimelineError(f"the package has no {name!r} table")
-    return typed_rows(table)
+    return data.rows(name)
 
 
 def shape(start: dt.date | None, end: dt.date | None) -> str:
@@ -314,7 +310,7 @@ def _row_svg(e: dict[str, Any], y: float, segments: list[Segment], left: float, 
     attrs = f'id="{escape(e[EVENT_ID])}" class="mark" data-event="{escape(e[EVENT_ID])}" data-date="{escape(dates)}"'
     if link is None:
         return f'<g {attrs}>{tip}{body}</g>'
-    href = escape(f"{link}events/{e[EVENT_ID]}.html")
+    href = escape(f"{link}{EVENTS}/{safe_name(str(e[EVENT_ID]))}.html")
     return (f'<a href="{href}" {attrs} aria-label="{escape(e[EVENT_TITLE])}, {escape(dates)}">{tip}'
             f'<rect x="0" y="{y - ROW / 2:.1f}" width="{right + RIGHT:.1f}" height="{ROW}" fill="#ffffff" '
             f'fill-opacity="0" class="hit"/>{body}</a>')

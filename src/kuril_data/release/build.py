@@ -18,31 +18,22 @@ import time
 import zipfile
 from pathlib import Path
 
+from kuril_data.dataset import open_dataset
+from kuril_data.errors import Refused
 from kuril_data.io import git
 from kuril_data.io.transaction import install, staging
 from kuril_data.io.versions import GIT_PREFIX
+from kuril_data.model.layout import ARTIFACT, CHANGELOG, CHECKSUMS, DICTIONARY, PARQUET_DIR, SITE, TIMELINE
 from kuril_data.model.package import DESCRIPTOR, Package, safe_member
 from kuril_data.outputs import timeline
 from kuril_data.outputs.dictionary import render as render_dictionary
-from kuril_data.outputs.export import (
-    ARTIFACT,
-    FORMATS,
-    PARQUET_DIR,
-    Refused,
-    build_timestamp,
-    checked_or_refuse,
-    iso_timestamp,
-    write_exports,
-)
+from kuril_data.outputs.export import FORMATS, build_timestamp, write_exports
+from kuril_data.outputs.names import confined
 from kuril_data.outputs.site import write_site
+from kuril_data.outputs.sqlite import iso_timestamp
 from kuril_data.release import describe
 
-CHANGELOG = "CHANGELOG.md"
-CHECKSUMS = "SHA256SUMS"
-DICTIONARY = "data-dictionary.md"
-TIMELINE = "timeline.svg"
 VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
-SITE = "site"  # the static site (kuril_data.outputs.site), linked from the timeline picture
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip file can hold
 
 
@@ -53,12 +44,11 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
     are recorded in the registry of published releases (`kuril_data/releases.json`), and a
     version already recorded there is built with its recorded date unless SOURCE_DATE_EPOCH is set.
 
-    Raises `kuril_data.outputs.export.Refused` when the package does not validate, its version is not
+    Raises `kuril_data.errors.Refused` when the package does not validate, its version is not
     usable in a file name, or CHANGELOG.md has no `## [<version>]` entry.
     """
-    checked = checked_or_refuse(path)
-    package = checked.package
-    assert package is not None
+    data = open_dataset(path)
+    package = data.package
     version = package.version
     changelog = changelog_for(package)
     check_version_against_last_tag(package)
@@ -72,13 +62,15 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
     with staging(out, name) as tmp:
         folder = tmp / name
         folder.mkdir()
-        write_exports(checked, folder, FORMATS, stamp=stamp)
+        write_exports(data, folder, FORMATS, stamp=stamp)
         copy_package(package, folder)
         shutil.copyfile(changelog, folder / CHANGELOG)
         (folder / DICTIONARY).write_text(render_dictionary(package), encoding="utf-8", newline="\n")
-        timeline.draw(checked, folder / TIMELINE, link=f"{SITE}/")
-        write_site(checked, folder / SITE, stamp=stamp, downloads=site_downloads(folder))
-        describe_release(package, folder, iso_timestamp(stamp))
+        timeline.draw(data, folder / TIMELINE, link=f"{SITE}/")
+        write_site(data, folder / SITE, stamp=stamp, downloads=site_downloads(folder))
+        sources = [{k: "" if v is None else str(v) for k, v in row.items()} for row in data.rows("sources")] \
+            if package.resource("sources") is not None else []
+        describe_release(package, folder, iso_timestamp(stamp), sources)
         write_checksums(folder)
         fix_permissions(folder, stamp)
         write_zip(folder, tmp / f"{name}.zip", stamp)
@@ -148,12 +140,12 @@ def copy_package(package: Package, folder: Path) -> None:
         source, why = safe_member(package.root, rel)
         if source is None:
             raise ValueError(f"{rel}: {why}")  # read_package refused it already; never reached
-        target = folder / rel
+        target = confined(folder, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
 
 
-def describe_release(package: Package, folder: Path, created: str) -> None:
+def describe_release(package: Package, folder: Path, created: str, sources: list[dict[str, str]]) -> None:
     """The files that tell a stranger what the release is: the enriched datapackage.json, README,
     CITATION.cff with this version and date, schema.org JSON-LD, and the licences of the package
     folder (LICENSE, LICENSE-DATA.md, copied when present). All derive from `kuril_data.project`."""
@@ -169,7 +161,7 @@ def describe_release(package: Package, folder: Path, created: str) -> None:
             shutil.copyfile(source, folder / rel)
     write(DESCRIPTOR, dump(describe.release_descriptor(package, folder, created)))
     write(describe.CITATION, describe.citation_cff(package, date=describe.iso_date(created)))
-    write(describe.JSONLD, dump(describe.jsonld(package, created, f"{folder.name}.zip")))
+    write(describe.JSONLD, dump(describe.jsonld(package, created, f"{folder.name}.zip", sources=sources)))
     write(describe.README, describe.release_readme(package, folder, created))
 
 

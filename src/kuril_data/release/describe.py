@@ -139,13 +139,16 @@ def citation_cff(package: Package, proj: Project | None = None, date: str | None
 
 # --- schema.org JSON-LD --------------------------------------------------------------------------
 
-def jsonld(package: Package, created: str, zip_name: str, proj: Project | None = None) -> dict[str, Any]:
-    """A schema.org `Dataset` for the release, with the zip as its download."""
+def jsonld(package: Package, created: str, zip_name: str, proj: Project | None = None,
+           sources: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """A schema.org `Dataset` for the release, with the zip as its download. `sources` are the rows of
+    the sources table when the caller has them (read from its file otherwise)."""
     proj = proj or project()
+    sources = source_rows(package) if sources is None else sources
     d = package.descriptor
     version = package.version
     licenses = d.get("licenses") or [{}]
-    languages = sorted({r["language"] for r in source_rows(package) if r.get("language")})
+    languages = sorted({r["language"] for r in sources if r.get("language")})
     return {
         "@context": "https://schema.org",
         "@type": "Dataset",
@@ -162,7 +165,7 @@ def jsonld(package: Package, created: str, zip_name: str, proj: Project | None =
         "inLanguage": languages,
         "isAccessibleForFree": True,
         "isBasedOn": [{"@type": "CreativeWork", "name": r["title"], **({"url": r["url"]} if r.get("url") else {})}
-                      for r in source_rows(package)],
+                      for r in sources],
         "distribution": [{"@type": "DataDownload", "encodingFormat": "application/zip", "name": zip_name,
                           "contentUrl": proj.download_url(version, zip_name)}],
     }

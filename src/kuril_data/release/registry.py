@@ -21,13 +21,13 @@ from kuril_data.errors import KurilDataError
 from kuril_data.io.atomic import write_atomic
 from kuril_data.io.download import DownloadError, cache_dir, download, sha256_of, url_for, verified
 from kuril_data.io.transaction import install, staging
+from kuril_data.model.layout import ARTIFACT
 
 RELEASES_URL_ENV = "KURIL_DATA_RELEASES_URL"
 REGISTRY_NAME = "releases.json"
 REGISTRY = Path(__file__).resolve().parent.parent / REGISTRY_NAME  # kuril_data/releases.json
 REGISTRY_IN_REPO = Path("src") / "kuril_data" / REGISTRY_NAME  # where `release` records, from the repo root
 URL_LABELS = ("releases", "release downloads", "download")  # Project-URL labels read as the base URL
-ARTIFACT = "kuril-data"
 CACHE_SUBDIR = "releases"
 ABOUT = ("Published kuril-data releases: SHA-256 of each version's zip, and the build date (SOURCE_DATE_EPOCH) "
          "it was built with, to rebuild it byte for byte. Written by `kuril-data release`; do not edit by hand.")

@@ -1,13 +1,16 @@
-"""The one door: read any version of the package, run every rule over it and collect the problems
-into a Report. Only reads."""
+"""The one door: read any version of the package once, run every rule over it, and return one
+result, `Checked` (the version read, its package and tables, and the Report with the statement of
+what the verbatim checks ran against). Every command and library function that reads a package
+comes through `check`; `validate` is its public face returning only the Report. Only reads.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from kuril_data.errors import Refused
 from kuril_data.io.read import DEFAULT_LIMITS, Limits, Table, read_table
 from kuril_data.io.sources import coverage
 from kuril_data.io.versions import Kind, Spec, Version, open_version
@@ -15,9 +18,110 @@ from kuril_data.model.package import Package, read_package
 from kuril_data.report import Problem, Report, escape_controls, json_text
 from kuril_data.validate.checks import Context, Engine, run
 
+__all__ = ["ARROW_MIN_BYTES", "Checked", "Refused", "check", "data_bytes", "gather", "read_tables", "validate"]
+
 # From this many bytes of data on, tables are read with Arrow and the checks' finders narrow the
 # rows to judge (checks/); below it judging every row is faster, as it need not import pyarrow (~0.4 s).
 ARROW_MIN_BYTES = 4_000_000
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One version read once and validated: what every command builds on (see `check`)."""
+
+    label: str  # the version as the user named it
+    kind: Kind
+    package: Package | None  # None when not even the descriptor and schemas could be read
+    tables: dict[str, Table]  # every readable table, read once
+    report: Report  # with `verbatim`: what the verbatim checks ran against
+    stamp: str | None = None  # the version a SQLite file says it holds
+
+    @property
+    def name(self) -> str | None:
+        return self.package.name if self.package is not None else None
+
+    @property
+    def version(self) -> str | None:
+        return self.package.version if self.package is not None else None
+
+    def require(self) -> Package:
+        """The package, when it validates; else Refused (exit 1) carrying the report."""
+        if self.package is None or not self.report.valid:
+            raise Refused("the package does not validate; nothing was written", self.report)
+        return self.package
+
+    def header(self) -> str:
+        what = f"{self.name} {self.version}" if self.package is not None else "no readable package"
+        return escape_controls(f"checked {what} from {self.label} ({self.kind})")
+
+    def to_dict(self, limit: int | None = None) -> dict[str, object]:
+        return {"package": {"name": self.name, "version": self.version, "source": self.label, "kind": self.kind},
+                **self.report.to_dict(limit)}
+
+    def render(self, fmt: str, limit: int | None = None) -> str:
+        """text (the header line, then the report), json or github; at most `limit` problems shown."""
+        if fmt == "json":
+            return json_text(self.to_dict(limit))
+        if fmt == "text":
+            return f"{self.header()}\n{self.report.to_text(limit)}"
+        return self.report.render(fmt, limit)
+
+
+def check(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS,
+          repo: Spec | None = None, engine: Engine | None = None, max_problems: int | None = None) -> Checked:
+    """Read the version `spec` once and validate it: a package folder or its datapackage.json, a
+    release zip, an inline kuril-data.json, a kuril-data.sqlite file or `git:REV` (see
+    `kuril_data.io.versions.open_version`, which raises VersionError when there is nothing to read).
+    The folder of a temporary version is gone on return; the tables (in memory) stay usable.
+
+    With `sources`, a folder holding the source text files, quotations, evidence excerpts and names
+    are checked verbatim against them; the report says whether they ran and against which files.
+
+    `engine` picks how the registry's checks run: every row judged ("python"), or only the rows
+    their vectorised finders keep ("arrow"); the judgements, so the problems, are the same. By
+    default Arrow is used from ARROW_MIN_BYTES of data on.
+
+    `max_problems` stops the checks once that many problems are held (see `gather`): the report
+    is then marked incomplete (`Report.complete`), its verdict still exact. Writers need every
+    problem and leave it None.
+    """
+    with open_version(spec, repo=repo, limits=limits) as version:
+        return _check(version, Path(sources) if sources is not None else None, limits, engine, max_problems)
+
+
+def validate(path: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
+    """Validate the package at `path` (any version `check` reads) and return its Report.
+
+    With `sources`, a folder holding the source text files, quotations, evidence excerpts and
+    names are checked verbatim against them and the files' SHA-256 against the sources table.
+    The report states whether the verbatim checks ran and against which files (`Report.verbatim`).
+    Raises VersionError when there is no package at `path` at all.
+    """
+    return check(path, sources=sources, limits=limits).report
+
+
+def _check(version: Version, sources: Path | None, limits: Limits, engine: Engine | None,
+           max_problems: int | None) -> Checked:
+    package, problems = read_package(version.root, limits)
+    if package is None:
+        report = Report.of(problems, verbatim=coverage(None, sources))
+        return Checked(version.label, version.kind, None, {}, report, version.stamp)
+    if engine is None:
+        engine = "arrow" if data_bytes(package) >= ARROW_MIN_BYTES else "python"
+    tables, read_problems = read_tables(package, limits, arrow=engine == "arrow")
+    problems += read_problems
+    ctx = Context(package, tables, sources)
+    complete = True
+    if max_problems is None:
+        problems.extend(run(ctx, engine))
+    else:
+        complete = gather(run(ctx, engine, lazy=True), problems, max_problems)
+    # The statement of what the verbatim checks ran against: made here, once.
+    verbatim = coverage(tables.get("sources"), sources)
+    if verbatim.ran and not complete:  # the checks stopped at the cap, maybe before these
+        verbatim = replace(verbatim, ran=False, stopped=True)
+    report = Report.of(problems, complete=complete, verbatim=verbatim)
+    return Checked(version.label, version.kind, package, tables, report, version.stamp)
 
 
 def read_tables(package: Package, limits: Limits = DEFAULT_LIMITS, *, arrow: bool = False
@@ -33,15 +137,6 @@ def read_tables(package: Package, limits: Limits = DEFAULT_LIMITS, *, arrow: boo
     return tables, problems
 
 
-@dataclass(frozen=True)
-class Checked:
-    """A package read once and validated: what export, release and load build on."""
-
-    package: Package | None
-    tables: dict[str, Table]
-    report: Report
-
-
 def data_bytes(package: Package) -> int:
     """The total size of the package's data files (those that are regular files)."""
     total = 0
@@ -50,34 +145,6 @@ def data_bytes(package: Package) -> int:
         if path.is_file():
             total += path.stat().st_size
     return total
-
-
-def check(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[str] | None = None,
-          limits: Limits = DEFAULT_LIMITS, engine: Engine | None = None,
-          max_problems: int | None = None) -> Checked:
-    """Read and validate the package at `path`; see `validate`.
-
-    `engine` picks how the registry's checks run: every row judged ("python"), or only the rows
-    their vectorised finders keep ("arrow"); the judgements, so the problems, are the same. By
-    default Arrow is used from ARROW_MIN_BYTES of data on.
-
-    `max_problems` stops the checks once that many problems are held (see `gather`): the report
-    is then marked incomplete (`Report.complete`), its verdict still exact. Export, release and
-    load need every problem and leave it None.
-    """
-    package, problems = read_package(path, limits)
-    if package is None:
-        return Checked(None, {}, Report.of(problems))
-    if engine is None:
-        engine = "arrow" if data_bytes(package) >= ARROW_MIN_BYTES else "python"
-    tables, read_problems = read_tables(package, limits, arrow=engine == "arrow")
-    problems += read_problems
-    ctx = Context(package, tables, Path(sources) if sources is not None else None)
-    if max_problems is None:
-        problems.extend(run(ctx, engine))
-        return Checked(package, tables, Report.of(problems))
-    complete = gather(run(ctx, engine, lazy=True), problems, max_problems)
-    return Checked(package, tables, Report.of(problems, complete=complete))
 
 
 def gather(found: Iterator[Problem], problems: list[Problem], cap: int) -> bool:
@@ -104,69 +171,3 @@ def gather(found: Iterator[Problem], problems: list[Problem], cap: int) -> bool:
         if close is not None:
             close()  # the checks' generators stop here, not at garbage collection
     return complete
-
-
-def validate(path: str | os.PathLike[str] = ".", *, sources: str | os.PathLike[str] | None = None,
-             limits: Limits = DEFAULT_LIMITS) -> Report:
-    """Validate the package at `path` (a folder or its datapackage.json).
-
-    With `sources`, a folder holding the source text files, quotations, evidence excerpts and
-    names are checked verbatim against them and the files' SHA-256 against the sources table.
-    The report states whether the verbatim checks ran and against which files (`Report.verbatim`).
-    Raises PackageError when there is no package at `path` at all.
-    """
-    checked = check(path, sources=sources, limits=limits)
-    folder = Path(sources) if sources is not None else None
-    return replace(checked.report, verbatim=coverage(checked.tables.get("sources"), folder))
-
-
-@dataclass(frozen=True)
-class Validated:
-    """The report of one version, with which package and version it was."""
-
-    label: str
-    kind: Kind
-    name: str | None
-    version: str | None
-    report: Report
-
-    def header(self) -> str:
-        what = f"{self.name} {self.version}" if self.name is not None else "no readable package"
-        return escape_controls(f"checked {what} from {self.label} ({self.kind})")
-
-    def to_dict(self, limit: int | None = None) -> dict[str, object]:
-        return {"package": {"name": self.name, "version": self.version, "source": self.label, "kind": self.kind},
-                **self.report.to_dict(limit)}
-
-    def render(self, fmt: str, limit: int | None = None) -> str:
-        """text (the header line, then the report), json or github; at most `limit` problems shown."""
-        if fmt == "json":
-            return json_text(self.to_dict(limit))
-        if fmt == "text":
-            return f"{self.header()}\n{self.report.to_text(limit)}"
-        return self.report.render(fmt, limit)
-
-
-def check_version(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS,
-                  repo: Spec | None = None, max_problems: int | None = None) -> tuple[Version, Checked]:
-    """Open any version and validate it. The folder of a temporary version is gone on return; the
-    tables read (in memory) stay usable."""
-    with open_version(spec, repo=repo, limits=limits) as version:
-        return version, check(version.root, sources=sources, limits=limits, max_problems=max_problems)
-
-
-def validate_version(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS,
-                     repo: Spec | None = None, max_problems: int | None = None) -> Validated:
-    """Validate any kind of version (see `open_version`); `git:REV` names a revision explicitly.
-    The report states whether the verbatim checks ran and against which files (`Report.verbatim`);
-    with `max_problems` the checks stop once that many problems are held (`validate.check`)."""
-    version, checked = check_version(spec, sources=sources, limits=limits, repo=repo, max_problems=max_problems)
-    folder = Path(sources) if sources is not None else None
-    verbatim = coverage(checked.tables.get("sources"), folder)
-    if verbatim.ran and not checked.report.complete:  # the checks stopped at the cap, maybe before these
-        verbatim = replace(verbatim, ran=False, stopped=True)
-    report = replace(checked.report, verbatim=verbatim)
-    package = checked.package
-    if package is None:
-        return Validated(version.label, version.kind, None, None, report)
-    return Validated(version.label, version.kind, package.name, package.version, report)

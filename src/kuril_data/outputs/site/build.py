@@ -25,15 +25,16 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from kuril_data.dataset.rows import typed_rows
+from kuril_data.dataset import Dataset, label_field, open_dataset
 from kuril_data.errors import KurilDataError
 from kuril_data.io.transaction import install, staging
 from kuril_data.model.dates import EARLIEST, LATEST
+from kuril_data.model.layout import SITE_ASSETS, SITE_FILES, SITE_INDEX, SITE_SEARCH_INDEX
 from kuril_data.model.package import Package, Resource
 from kuril_data.outputs import timeline as timeline_module
-from kuril_data.outputs.export import LABEL_FIELDS, build_timestamp, checked_or_refuse
+from kuril_data.outputs.export import build_timestamp
+from kuril_data.outputs.names import confined, unique_names
 from kuril_data.project import project
-from kuril_data.validate import Checked
 
 # Declared once: the tables the pages treat specially (each optional: a package without them
 # simply has no such section).
@@ -50,8 +51,29 @@ SCHEMA_ORG = {"events": "Event", "documents": "CreativeWork", "quotations": "Quo
               "sources": "CreativeWork", "disagreements": "Claim", "actors": "Organization"}
 PERSON_KINDS = ("person", "head-of-state")
 ASSETS = ("site.css", "site.js", "search.js", "timeline.js")
-SEARCH_INDEX = "search-index.js"  # [url, kind, title, date, normalised text, language] per record
+SEARCH_INDEX = SITE_SEARCH_INDEX  # [url, kind, title, date, normalised text, language] per record
 SEARCH_TITLE = 160
+
+
+MANIFEST = ".kuril-data-site.json"  # what `build_site` wrote: a rebuild replaces a folder holding only that
+
+
+def _foreign_file(out: Path) -> str | None:
+    """Why `out` may not be replaced by a new site: something in it that no earlier build wrote. A
+    folder is replaced only when empty, or when everything in it is listed in its MANIFEST."""
+    if not out.exists() and not out.is_symlink():
+        return None
+    if out.is_symlink() or not out.is_dir():
+        return "not a folder"
+    try:
+        listed = set(json.loads((out / MANIFEST).read_text(encoding="utf-8"))) | {MANIFEST}
+    except (OSError, ValueError, TypeError):
+        listed = set()
+    for p in sorted(out.rglob("*")):
+        rel = p.relative_to(out).as_posix()
+        if rel not in listed:
+            return f"{rel} was not written by kuril-data site" if listed else f"no {MANIFEST}"
+    return None
 
 
 class SiteError(KurilDataError):
@@ -67,6 +89,7 @@ class Kind:
     label: str | None
     rows: list[dict[str, Any]] = field(default_factory=list)
     by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pages: dict[str, str] = field(default_factory=dict)  # record id -> its page's file name, without .html
 
     @property
     def name(self) -> str:
@@ -84,16 +107,18 @@ def build_site(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Sit
     """Validate the package at `path` and write its site as the folder `out`, atomically: a folder
     already there is replaced whole (no page of a removed record lingers) once the new one is complete.
 
-    Raises `kuril_data.outputs.export.Refused` when the package does not validate (nothing is written), and
+    Raises `kuril_data.errors.Refused` when the package does not validate (nothing is written), and
     SiteError when `out` exists but is not an earlier site (it is never replaced then).
     """
     out = Path(out).resolve()
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / SEARCH_INDEX).is_file())):
-        raise SiteError(f"{out} exists and is not a site built by kuril-data: refusing to replace it")
-    checked = checked_or_refuse(path)
-    assert checked.package is not None
+    foreign = _foreign_file(out)
+    if foreign is not None:
+        raise SiteError(f"{out} exists and is not a site built by kuril-data: refusing to replace it ({foreign})")
+    data = open_dataset(path)
     with staging(out.parent, out.name) as tmp:
-        result = write_site(checked, tmp / out.name, stamp=build_timestamp(checked.package))
+        result = write_site(data, tmp / out.name, stamp=build_timestamp(data.package))
+        listing = sorted(p.relative_to(tmp / out.name).as_posix() for p in (tmp / out.name).rglob("*"))
+        (tmp / out.name / MANIFEST).write_text(json.dumps(listing, ensure_ascii=False) + "\n", encoding="utf-8")
         install(tmp, out.parent, [out.name])
     return SiteResult(out, result.pages, result.files)
 
@@ -101,21 +126,26 @@ def build_site(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Sit
 class Site:
     """The package read once into rows by table, with the links between them."""
 
-    def __init__(self, checked: Checked) -> None:
-        package = checked.package
-        assert package is not None
+    def __init__(self, data: Dataset) -> None:
+        package = data.package
         self.package: Package = package
-        self.tables: dict[str, list[dict[str, Any]]] = {
-            r.name: typed_rows(checked.tables[r.name]) for r in package.resources}
+        self.tables: dict[str, list[dict[str, Any]]] = {r.name: data.rows(r.name) for r in package.resources}
         self.resources = {r.name: r for r in package.resources}
         self.kinds: dict[str, Kind] = {}
         for r in package.resources:
             pk = r.schema.primary_key
             if len(pk) == 1 and r.name != CITATIONS:
-                kind = Kind(r, pk[0], next((n for n in LABEL_FIELDS if n in r.schema.names), None))
+                kind = Kind(r, pk[0], label_field(r))
                 kind.rows = sorted(self.tables[r.name], key=itemgetter(pk[0]))
                 kind.by_id = {row[pk[0]]: row for row in kind.rows}
+                # Each record's page, named by the one safe-name function; "index" is the kind's own page.
+                kind.pages = unique_names([str(i) for i in kind.by_id], f"{r.name} record", reserved=("index",))
                 self.kinds[r.name] = kind
+        # A table's pages go in a folder of its name: never one of the site's own files.
+        folders = unique_names(self.kinds, "table", reserved=SITE_FILES)
+        odd = [k for k, folder in folders.items() if folder != k]
+        if odd:
+            raise SiteError(f"table name {odd[0]!r} cannot name a folder of the site")
         order = {n: i for i, n in enumerate(KIND_ORDER)}
         self.kind_names = sorted(self.kinds, key=lambda n: (order.get(n, len(order)), n))
         # incoming[table] = [(referencing resource, its fk fields)] for every foreign key pointing at table
@@ -155,7 +185,8 @@ class Site:
         return str(row[k.label])
 
     def url(self, kind: str, record_id: str) -> str | None:
-        return f"{kind}/{record_id}.html" if kind in self.kinds and record_id in self.kinds[kind].by_id else None
+        k = self.kinds.get(kind)
+        return f"{kind}/{k.pages[str(record_id)]}.html" if k is not None and record_id in k.by_id else None
 
     def language(self, table: str, row: dict[str, Any]) -> str | None:
         """A row's language: its own language field, else that of the record a key points at (its source)."""
@@ -379,18 +410,18 @@ def _bounds(site: Site, table: str, row: dict[str, Any]) -> tuple[dt.date | None
     return (row.get(dated + EARLIEST), row.get(dated + LATEST)) if dated else (None, None)
 
 
-def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple[str, str]] | None = None
+def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[str, str]] | None = None
                ) -> SiteResult:
     """Write the site of a validated package into the new folder `out`; `downloads` are (label,
     relative URL) pairs for files beside the site (a release's exports)."""
-    site = Site(checked)
+    site = Site(data)
     package = site.package
     env = _env()
     out.mkdir(parents=True)
-    (out / "assets").mkdir()
+    (out / SITE_ASSETS).mkdir()
     for asset in ASSETS:
-        data = resources.files("kuril_data.outputs.site").joinpath("static", asset).read_bytes()
-        (out / "assets" / asset).write_bytes(data)
+        content = resources.files("kuril_data.outputs.site").joinpath("static", asset).read_bytes()
+        confined(out, f"{SITE_ASSETS}/{asset}").write_bytes(content)
     title = str(package.descriptor.get("title", package.name))
     year = dt.datetime.fromtimestamp(stamp, dt.UTC).year
     urls = project().web_urls()
@@ -398,7 +429,7 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
     base_ld = {"@type": "Dataset", "name": title, "version": package.version}
     if homepage:
         base_ld["url"] = homepage
-    has_timeline = timeline_module.EVENTS in checked.tables
+    has_timeline = package.resource(timeline_module.EVENTS) is not None
     common = {"package": package, "title": title, "version": package.version, "kinds": site.kind_names,
               "has_timeline": has_timeline,
               "kind_titles": {n: n.capitalize() for n in site.kind_names}}
@@ -408,13 +439,13 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
         nonlocal files
         depth = rel.count("/")
         html = env.get_template(template).render(root="../" * depth, **common, **context)
-        _write_text(out / rel, html)
+        _write_text(confined(out, rel), html)
         files += 1
 
     pages = 0
     search: list[list[str]] = []
     for kind in site.kind_names:
-        (out / kind).mkdir()
+        confined(out, kind).mkdir()
         k = site.kinds[kind]
         index_rows: list[dict[str, Any]] = []
         for row in k.rows:
@@ -435,7 +466,9 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
                             for t in site.translations(kind, row)] if (kind, TRANSLATION_OF) in site.refs else []
             quotations = _quotations_for(site, kind, record_id)
             a, b = _bounds(site, kind, row)
-            write(f"{kind}/{record_id}.html", "record.html", kind=kind, record_id=record_id, label=label,
+            page = site.url(kind, record_id)
+            assert page is not None
+            write(page, "record.html", kind=kind, record_id=record_id, page=page, label=label,
                   row=row, lang=site.language(kind, row),
                   facts=_facts(site, kind, row, {k.key} | ({k.label} if k.label else set())),
                   citations=cites, disagreements=disagreements, translations=translations if len(translations) > 1
@@ -455,7 +488,7 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
                 if r.name not in site.kinds and r.name != CITATIONS:
                     texts += [str(x[f.name]) for x in rows for f in r.schema.fields if f.verbatim and x.get(f.name)]
             short = label if len(label) <= SEARCH_TITLE else label[:SEARCH_TITLE - 1].rstrip() + "…"
-            search.append([f"{kind}/{record_id}.html", kind, short, _date_of(site, kind, row) or "",
+            search.append([page, kind, short, _date_of(site, kind, row) or "",
                            normalise(" \u2029 ".join(texts)), site.language(kind, row) or ""])
         if any(r["date"] for r in index_rows):  # dated kinds list by date, undated last
             index_rows.sort(key=lambda r: (r["earliest"] is None, r["earliest"] or dt.date.min, r["link"]["id"]))
@@ -470,7 +503,7 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
               description=k.resource.description or "")
     write("search.html", "search.html")
     index_js = "window.KURIL_SEARCH = " + json.dumps(search, ensure_ascii=False, separators=(",", ":")) + ";\n"
-    (out / SEARCH_INDEX).write_text(index_js, encoding="utf-8", newline="\n")
+    confined(out, SEARCH_INDEX).write_text(index_js, encoding="utf-8", newline="\n")
     files += 1
     if has_timeline:
         events = site.tables[timeline_module.EVENTS]
@@ -481,7 +514,7 @@ def write_site(checked: Checked, out: Path, *, stamp: int, downloads: list[tuple
     counts = {n: len(site.kinds[n].rows) for n in site.kind_names}
     citation = (f"{_contributors(package)} ({year}). {title}, version {package.version} [data set]. "
                 f"{_license(package)}." + (f" {homepage}" if homepage else ""))
-    write("index.html", "home.html", counts=counts, citation=citation, urls=urls, homepage=homepage,
+    write(SITE_INDEX, "home.html", counts=counts, citation=citation, urls=urls, homepage=homepage,
           downloads=downloads or [], description=package.descriptor.get("description", ""))
     return SiteResult(out, pages, files + len(ASSETS))
 
