@@ -36,6 +36,7 @@ from kuril_data.validate.checks.records import (
     LinkBasis,
     OfficialTextSource,
     RepeatedAccount,
+    RoleDates,
     Unreferenced,
 )
 from kuril_data.validate.checks.sources import SourceFiles, Verbatim
@@ -61,6 +62,7 @@ REGISTRY: tuple[Check, ...] = (
     OfficialTextSource(),
     LinkBasis(),
     RepeatedAccount(),
+    RoleDates(),
     SourceFiles(),
     Verbatim(),
 )
