@@ -24,7 +24,7 @@ import subprocess
 from collections import defaultdict
 from pathlib import Path
 
-from kuril_data.dates import date_range
+from kuril_data.model.dates import date_range
 
 ROOT = Path(__file__).resolve().parent.parent
 WORD = re.compile(r"[a-z0-9]+")
@@ -97,6 +97,12 @@ class Tally:
         self.counts[field][1] += 1
         if not agree:
             self.misses[unit].append(f"{field}: {detail}")
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the repository when inside it, so the output does not name a checkout."""
+    resolved = path.resolve()
+    return resolved.relative_to(ROOT).as_posix() if resolved.is_relative_to(ROOT) else str(path)
 
 
 def main() -> None:
@@ -172,7 +178,7 @@ def main() -> None:
                 tally.add(f"{field} (same record)", unit, same_record(text, titles.get(stored_id, "")),
                           f"{text[:60]!r} vs {stored_id}")
 
-    print(f"data: {'git ' + args.rev if args.rev else 'working tree'}; readings: {args.readings}")
+    print(f"data: {'git ' + args.rev if args.rev else 'working tree'}; readings: {_shown(args.readings)}")
     if missing:
         print(f"units whose record is no longer in the data (merged or removed): {', '.join(missing)}")
     print(f"{'field':32} {'agree':>5} {'of':>4} {'%':>6}")

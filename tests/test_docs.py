@@ -82,3 +82,14 @@ def test_relative_links_lead_to_files(doc) -> None:  # type: ignore[no-untyped-d
             headings = re.findall(r"^#+ (.+)$", linked.read_text(encoding="utf-8"), flags=re.M)
             slugs = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
             assert anchor in slugs, f"{doc.name}: link {target}: no such heading"
+
+
+def test_reliability_compare_runs_and_names_the_readings_relative_to_the_repository() -> None:
+    """docs/reliability.md quotes this script's output: it must run on the current layout and not
+    print the absolute path of whichever checkout ran it."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "reliability_compare.py")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "data: working tree; readings: docs/reliability"
+    assert any(line.split()[:3] == ["field", "agree", "of"] for line in lines)

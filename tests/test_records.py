@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kuril_data import validate
-from kuril_data.model.dates import has_date_expression
+from kuril_data.model.dates import has_date_expression, stated_dates
 
 
 def _edit(pkg: Path, table: str, edit) -> None:  # type: ignore[no-untyped-def]
@@ -140,3 +140,47 @@ def test_commentary_about_a_document_is_fine(valid_package: Path) -> None:
         rows[0].update(voice="commentary", about_document_id="joint-declaration-1956")
     _edit(valid_package, "quotations", about)
     assert validate(valid_package).problems == ()
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("issued on January 29, 1946 by", ["1946-01-29"]),
+    ("in a note in October 1955, and in 1956", ["1955-10", "1956"]),
+    ("on January 27 the minister", []),  # a day and month without a year state no date
+    ("พ.ศ. 2499", []),  # a Buddhist-Era year is not a Gregorian one
+])
+def test_stated_dates(text: str, found: list[str]) -> None:
+    assert stated_dates(text) == found
+
+
+def _role(date: str, note: str = "", citation: str = "a-gromyko-src-en-l5") -> dict[str, str]:
+    return {"actor_id": "gromyko", "role": "Minister", "organization_id": "", "date": date,
+            "citation_id": citation, "basis": "stated", "note": note}
+
+
+def test_role_date_within_its_excerpt_passes_and_an_open_end_is_not_compared(valid_package: Path) -> None:
+    """The excerpt of the fixture role says 'in 1951': 1951 and 1951/.. pass, 1951/1952 does not."""
+    _edit(valid_package, "actor_roles", lambda rows: rows.extend([_role("1951/.."), _role("1951/1952")]))
+    # the primary key is (actor, role, citation): give the extra rows their own citations
+    _edit(valid_package, "actor_roles", lambda rows: [
+        {**r, "role": f"{r['role']} {i}"} for i, r in enumerate(rows)])
+    found = _found(valid_package, "role-date-unsupported")
+    assert [(line, m.split(",")[0]) for _, line, _, m in found] == [(4, "role date 1951/1952 ends after 1951-12-31")]
+
+
+def test_role_date_bounded_by_events_at_its_line_or_at_lines_its_note_names(valid_package: Path) -> None:
+    """A role cited at line 1 has nothing dated there; the signing cited at line 3 supports it only when
+    the note names that line; a date past that signing is reported."""
+    cite = {"citation_id": "a-gromyko-src-en-l1", "event_id": "", "document_id": "", "actor_id": "gromyko",
+            "place_id": "", "source_id": "src-en", "locator": "line 1", "evidence": "Fixture article"}
+    _edit(valid_package, "citations", lambda rows: rows.append(cite))
+    roles = [_role("1956-10-19", "", "a-gromyko-src-en-l1")]
+    _edit(valid_package, "actor_roles", lambda rows: [roles[0]])
+    [(_, line, field, message)] = _found(valid_package, "role-date-unsupported")
+    assert (line, field) == (2, "date") and "rests on nothing dated" in message
+    _edit(valid_package, "actor_roles", lambda rows: [_role("1956-10-19", "At the signing (line 3).",
+                                                            "a-gromyko-src-en-l1")])
+    assert _found(valid_package, "role-date-unsupported") == []
+    _edit(valid_package, "actor_roles", lambda rows: [_role("1956-10", "At the signing (line 3).",
+                                                            "a-gromyko-src-en-l1")])
+    [(_, _, _, message)] = _found(valid_package, "role-date-unsupported")
+    assert message.startswith("role date 1956-10 starts before 1956-10-19")

@@ -88,6 +88,7 @@ CODES: dict[str, str] = {
     "unnamed-participant": "an actor link whose excerpt does not name the actor and is not marked inferred (warning)",
     "inferred-without-note": "an actor link marked inferred without the reasoning in note",
     "repeated-account": "a disagreement cites the same passage twice as two accounts (warning)",
+    "role-date-unsupported": "a role's date reaches past the dates its citation's passage supports (warning)",
     "commentary-with-origin": "a commentary quotation names a document as its origin instead of in about_document_id",
     "source-missing": "a source file is not in the --sources folder",
     "source-checksum": "a source file's SHA-256 differs from the sources table",

@@ -157,3 +157,27 @@ _DATE_EXPRESSION = re.compile(
 def has_date_expression(text: str) -> bool:
     """Whether `text` names a year or a month (English, Polish or Thai): evidence for a date."""
     return _DATE_EXPRESSION.search(text) is not None
+
+
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
+_MONTHS = "|".join(_MONTH_NAMES)
+_YEAR = r"(?:1[0-9]|20)[0-9]{2}"  # Gregorian years only: a Thai Buddhist-Era 25xx year is not one
+_STATED = re.compile(rf"\b({_MONTHS}) ([0-9]{{1,2}}), ({_YEAR})\b"  # day, month and year
+                     rf"|\b({_MONTHS}),? ({_YEAR})\b"  # month and year
+                     rf"|(?<![0-9])({_YEAR})(?![0-9])")  # a year
+
+
+def stated_dates(text: str) -> list[str]:
+    """The dates an excerpt states, as EDTF: "January 29, 1946" is 1946-01-29, "October 1955" is
+    1955-10, a lone year is that year. English month names only; a day and month with no year
+    ("on January 27") states no date of its own."""
+    found = []
+    for m in _STATED.finditer(text):
+        if m.group(1):
+            found.append(f"{m.group(3)}-{_MONTH_NAMES.index(m.group(1)) + 1:02d}-{int(m.group(2)):02d}")
+        elif m.group(4):
+            found.append(f"{m.group(5)}-{_MONTH_NAMES.index(m.group(4)) + 1:02d}")
+        else:
+            found.append(m.group(6))
+    return found

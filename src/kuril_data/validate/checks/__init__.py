@@ -37,6 +37,7 @@ from kuril_data.validate.checks.records import (
     LinkBasis,
     OfficialTextSource,
     RepeatedAccount,
+    RoleDates,
     Unreferenced,
 )
 from kuril_data.validate.checks.sources import SourceFiles, Verbatim
@@ -62,6 +63,7 @@ REGISTRY: tuple[Check, ...] = (
     OfficialTextSource(),
     LinkBasis(),
     RepeatedAccount(),
+    RoleDates(),
     SourceFiles(),
     Verbatim(),
     OutputFields(),

@@ -5,6 +5,7 @@ Each names the tables it needs and applies only when the package has them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -370,3 +371,81 @@ class RepeatedAccount(Check):
             if repeated is not None:
                 yield self.TWICE(unit.table, line, "citation_id", citation=citation, other=repeated,
                                  disagreement=disagreement)
+
+
+# A line reference, in a locator ("line 5", "lines 5-7") or in running text of a note ("(line 134)").
+_LINES = re.compile(r"\blines? ([1-9][0-9]*)(?:-([1-9][0-9]*))?")
+
+
+def _span(text: str) -> tuple[int, int] | None:
+    m = _LINES.match(text)
+    return (int(m.group(1)), int(m.group(2) or m.group(1))) if m else None
+
+
+class RoleDates(Check):
+    """A role's date lies within what its citation supports: the dates its excerpt states, and the
+    dates of the events and documents the same source cites at the excerpt's lines or at the lines
+    the role's note names ("line 134"), since a role's bounds often come from the happenings of
+    the same passage. An open end of the role's date is not compared (it says the sources give no
+    bound). Whether a passage's happenings bound the role is a judgement, so this is a warning."""
+
+    OUTSIDE = Message("role-date-unsupported",
+                      "role date {date} {how} {bound}, the span of the dates its citation {citation!r} supports "
+                      "(its excerpt, and the events and documents cited at its lines or at lines its note names); "
+                      "give the role the bounds the sources give", "warning")
+    NOTHING = Message("role-date-unsupported",
+                      "role date {date} rests on nothing dated: the excerpt of {citation!r} states no date and no "
+                      "event or document is cited at its lines; name in note the lines its date rests on", "warning")
+
+    def units(self, ctx: Context) -> Iterable[TableUnit]:
+        roles, cites = ctx.tables.get("actor_roles"), ctx.tables.get("citations")
+        if roles is not None and cites is not None and {"date", "citation_id", "note"} <= set(roles.columns) \
+                and {"citation_id", "source_id", "locator", "evidence"} <= set(cites.columns):
+            yield TableUnit(roles)
+
+    def _dated(self, ctx: Context) -> dict[str, list[tuple[int, int, str]]]:
+        """By source: (first line, last line, date) of every dated event and document cited there."""
+        def build() -> dict[str, list[tuple[int, int, str]]]:
+            cites = ctx.tables["citations"]
+            found: dict[str, list[tuple[int, int, str]]] = {}
+            for name, key in (("events", "event_id"), ("documents", "document_id")):
+                table = ctx.tables.get(name)
+                if table is None or key not in cites.columns or not {key, "date"} <= set(table.columns):
+                    continue
+                when = _index(table, key, "date")
+                for rid, source, locator in zip(cites.column(key), cites.column("source_id"),
+                                                cites.column("locator"), strict=True):
+                    span = _span(locator)
+                    if rid and when.get(rid) and span:
+                        found.setdefault(source, []).append((*span, when[rid]))
+            return found
+        return ctx.memo(("dated-by-line",), build)
+
+    def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        cites = ctx.tables["citations"]
+        by_id = ctx.memo(("rows", cites.file, "citation_id"),
+                         lambda: {cid: i for i, cid in enumerate(cites.column("citation_id"))})
+        dated = self._dated(ctx)
+        for when, citation, note, line in zip(view.column("date"), view.column("citation_id"), view.column("note"),
+                                              view.lines, strict=True):
+            mine, j = _range(when), by_id.get(citation)
+            if mine is None or j is None:
+                continue  # undated, invalid, or a dangling key: nothing to compare here
+            span = _span(cites.column("locator")[j])
+            spans = ([span] if span else []) + [(int(a), int(b or a)) for a, b in _LINES.findall(note)]
+            support = dates.stated_dates(cites.column("evidence")[j])
+            support += [d for first, last, d in dated.get(cites.column("source_id")[j], [])
+                        if any(first <= hi and lo <= last for lo, hi in spans)]
+            ranges = [r for r in map(_range, support) if r is not None]
+            if not ranges:
+                yield self.NOTHING(unit.table, line, "date", date=when, citation=citation)
+                continue
+            lows = [r.earliest for r in ranges if r.earliest]
+            highs = [r.latest for r in ranges if r.latest]
+            low, high = (min(lows) if lows else None), (max(highs) if highs else None)
+            if low and mine.earliest and mine.earliest < low:
+                yield self.OUTSIDE(unit.table, line, "date", date=when, how="starts before", bound=low.isoformat(),
+                                   citation=citation)
+            elif high and mine.latest and mine.latest > high:
+                yield self.OUTSIDE(unit.table, line, "date", date=when, how="ends after", bound=high.isoformat(),
+                                   citation=citation)
