@@ -291,3 +291,14 @@ def test_diff_escapes_bidi_and_invisible_characters(tmp_path: Path, fmt: str) ->
 def _mkdir(path: Path) -> Path:
     path.mkdir()
     return path
+
+
+@pytest.mark.parametrize("name", ["a onfocus=alert(1) autofocus b", "x\"><script>", "Kind", "kind\u202e", "", "a" * 300])
+def test_site_attribute_names_come_from_a_fixed_alphabet(name: str) -> None:
+    """A field name never becomes an attribute name as it is: only [a-z0-9-] reach the markup."""
+    import re
+
+    from kuril_data.outputs.site.build import attr_name
+
+    assert re.fullmatch(r"[a-z0-9-]{1,130}", attr_name(name) or "x"), attr_name(name)
+    assert attr_name("date_basis") == "date-basis"

@@ -91,6 +91,17 @@ def is_nfc(text: str) -> bool:
     return text.isascii() or long_combining_run(text) is not None or unicodedata.is_normalized("NFC", text)
 
 
+def web_url(value: object) -> str | None:
+    """`value` when it is an absolute http(s) URL with no control or invisible character, else None:
+    the only links taken from data into a page (never `javascript:`, `data:` or a relative path)."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str) or FORBIDDEN.search(value) or any(c.isspace() for c in value):
+        return None
+    parts = urlsplit(value)
+    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
 def blank(text: str) -> bool:
     """Whether a text shows nothing: only white space and invisible characters (a required value
     that is blank is missing)."""
