@@ -28,7 +28,7 @@
       for (var j = 0; j < f.length; j++) { out += f[j]; map.push(i); }
     }
     map.push(text.length);
-    return {text: out.replace(/\s/g, " "), map: map};
+    return {text: out.replace(/[^\S\u2029]/g, " "), map: map};  // white space, the tier separator kept
   }
   function foldQuery(q) { return fold(q.normalize("NFC")).text.split(/\s+/).filter(Boolean).join(" "); }
 
@@ -62,7 +62,9 @@
       if (at >= 0) {
         s = tier[1] * 2;
         if (wholeWord(text, at, q.length)) { s += tier[1]; }
-        if (t === 0 && text.split(SEP).some(function (n) { return n === q; })) { s += 100000; }  // the record named
+        if (t === 0 && text.split("\u2029").some(function (n) { return n.trim().split(/ +/).join(" ") === q; })) {
+          s += 100000;  // the record the query names
+        }
       } else if (words.length > 1 && words.every(function (w) { return text.indexOf(w) >= 0; })) {
         s = tier[1];
         at = text.indexOf(words[0]);
