@@ -315,7 +315,8 @@ def test_no_sideways_scrolling_on_a_phone(driver: Any, site: Path) -> None:
             small = driver.execute_script(
                 "return Array.from(document.querySelectorAll('body *')).filter(e => e.getClientRects().length && "
                 "e.childNodes.length && Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim()) "
-                "&& parseFloat(getComputedStyle(e).fontSize) < 12).map(e => e.tagName + ':' + e.textContent.slice(0, 30))")
+                "&& parseFloat(getComputedStyle(e).fontSize) < 12)"
+                ".map(e => e.tagName + ':' + e.textContent.slice(0, 30))")
             assert not small, (rel, small[:5])
         driver.get(site.as_uri() + "/timeline.html")
         assert driver.find_element(By.CSS_SELECTOR, ".timeline-list").is_displayed()

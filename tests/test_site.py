@@ -8,7 +8,6 @@ import html
 import json
 import re
 import shutil
-import unicodedata
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from markupsafe import escape
 from kuril_data.cli import cli
 from kuril_data.load import load
 from kuril_data.outputs.site import build_site
-from kuril_data.outputs.site.build import MANIFEST, fold, normalise
+from kuril_data.outputs.site.build import MANIFEST, fold
 from kuril_data.outputs.site.words import date_words
 from kuril_data.project import project
 
