@@ -614,7 +614,7 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
             none, day = _sort_date(site, timeline_module.EVENTS, e)
             key = site.kinds[timeline_module.EVENTS].key if timeline_module.EVENTS in site.kinds else None
             url = site.url(timeline_module.EVENTS, e[key]) if key else None
-            if url:
+            if url and key:
                 years["undated" if none else str(day.year)].append(
                     {"url": url, "label": site.label(timeline_module.EVENTS, e[key]),
                      "when": date_words(_date_of(site, timeline_module.EVENTS, e)) or _date_of(
@@ -671,6 +671,8 @@ def _write_downloads(site: Site, out: Path, write: Any, release: list[tuple[str,
     the CSVs in downloads/ and says that Parquet and the zip come with the release. Returns files written."""
     written = 0
     tables = []
+    csv: dict[str, Any] | None
+    parquet: dict[str, Any] | None
     if release is None:
         confined(out, SITE_DOWNLOADS_DIR).mkdir()
     for r in site.package.resources:
