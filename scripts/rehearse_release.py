@@ -257,8 +257,8 @@ class Rehearsal:
         must come from it (not from anywhere pip's configuration points at)."""
         py = self.analyst / "bin" / "python"
         report = self.work / f"pip-report-{version}.json"
-        # --index-url replaces PyPI only; the extra indexes of pip's configuration still give the dependencies.
-        run(py, "-m", "pip", "install", "-q", "--index-url", self.index_url + "/simple/", "--report", report,
+        # The dependencies come from pip's usual index; the report says where kuril-data came from.
+        run(py, "-m", "pip", "install", "-q", "--extra-index-url", self.index_url + "/simple/", "--report", report,
             f"kuril-data=={version}", step=f"pip install kuril-data=={version}")
         got = {i["metadata"]["name"].lower(): i["download_info"]["url"]
                for i in json.loads(report.read_text(encoding="utf-8"))["install"]}
@@ -310,22 +310,22 @@ class Rehearsal:
         return match.group(1), ""
 
     def site_links(self, out: Path) -> int:
-        """Every download link of the Pages site (what pages.yml deploys) answers over HTTP."""
+        """Every link of the Pages site (what pages.yml deploys) to a file of the release answers over HTTP."""
         pages = out / "pages"
         parser = _Links()
         parser.feed((pages / "site" / "index.html").read_text(encoding="utf-8"))
-        if not parser.hrefs:
-            raise Failed("site: the downloads section of site/index.html has no links")
+        files = [h for h in parser.hrefs if not urllib.parse.urlsplit(h).scheme]  # the release's own files
+        if not files:
+            raise Failed("site: the downloads section of site/index.html links no file of the release")
         with http_folder(pages) as url:
-            for href in [*parser.hrefs, "../site/index.html"]:
+            for href in [*files, "/"]:
                 target = urllib.parse.urljoin(url + "/site/index.html", href)
                 try:
-                    urllib.request.urlopen(target, timeout=10).close()
+                    urllib.request.urlopen(urllib.request.Request(target, method="HEAD"), timeout=10).close()
                 except OSError as exc:
                     raise Failed(f"site: download link {href} -> {target}: {exc}") from None
-            urllib.request.urlopen(url + "/", timeout=10).close()
-        self.step(f"the Pages site's {len(parser.hrefs)} download links all answer")
-        return len(parser.hrefs)
+        self.step(f"the Pages site's {len(files)} download links to the release's files all answer")
+        return len(files)
 
 
 def rehearse(repo: Path, work: Path, sources: Path, *, python: str = sys.executable, hook: Hook | None = None) -> None:
