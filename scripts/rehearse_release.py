@@ -310,7 +310,7 @@ class Rehearsal:
         return match.group(1), ""
 
     def site_links(self, out: Path) -> int:
-        """Every link of the Pages site (what pages.yml deploys) to a file of the release answers over HTTP."""
+        """Every link of the Pages site (what release.yml deploys) to a file of the release answers over HTTP."""
         pages = out / "pages"
         parser = _Links()
         parser.feed((pages / "site" / "index.html").read_text(encoding="utf-8"))

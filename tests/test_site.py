@@ -201,20 +201,6 @@ def test_release_includes_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "  site/index.html\n" in sums
 
 
-def test_pages_workflow_publishes_the_site_on_tags() -> None:
-    """pages.yml runs on v* tags, builds the site with `kuril-data site`, and pins every action to a commit SHA."""
-    import yaml
-
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))
-    assert workflow[True]["push"]["tags"] == ["v*"]  # YAML reads the key `on` as True
-    steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
-    uses = [s["uses"] for s in steps if "uses" in s]
-    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
-    assert any("kuril-data site --out _site" in s.get("run", "") for s in steps)
-    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
-    assert upload["with"]["path"] == "_site"
-
-
 def test_rebuild_replaces_the_whole_folder(tmp_path: Path, valid_package: Path) -> None:
     """Building into an existing site folder leaves no page of a record that is gone."""
     out = tmp_path / "www" / "site"
