@@ -22,15 +22,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from kuril_data.errors import KurilDataError
-from kuril_data.io.read import read_table
-from kuril_data.io.versions import VersionError, open_version
+from kuril_data.io.versions import VersionError
 from kuril_data.model.limits import DEFAULT_LIMITS, Limits
-from kuril_data.model.package import PackageError, Schema, read_package
+from kuril_data.model.package import PackageError, Schema
 from kuril_data.report import escape_controls, json_text
+from kuril_data.validate import Checked, check
 
 BUMPS = ("none", "patch", "minor", "major")
 FORMATS = ("text", "json", "markdown")
@@ -91,19 +90,19 @@ def load_version(spec: str | os.PathLike[str], *, repo: str | os.PathLike[str] |
     """
     label = os.fspath(spec)
     try:
-        with open_version(label, repo=repo, limits=limits, bare_git=True) as version:
-            return _from_folder(version.root, label, limits)
+        checked = check(label, repo=repo, limits=limits, rules=False, bare_git=True)
+    except PackageError as exc:
+        raise DiffError(f"{label}: {exc}") from None
     except VersionError as exc:
         raise DiffError(str(exc)) from None
     except OSError as exc:  # unreadable input, or no room for a temporary copy
         raise DiffError(f"{label}: {exc.strerror or exc}") from None
+    return _snapshot(checked)
 
 
-def _from_folder(root: Path, label: str, limits: Limits) -> Snapshot:
-    try:
-        package, problems = read_package(root, limits)
-    except PackageError as exc:
-        raise DiffError(f"{label}: {exc}") from None
+def _snapshot(checked: Checked) -> Snapshot:
+    """The version as read through the door (rules not judged): every table's raw text values."""
+    label, package, problems = checked.label, checked.package, checked.report.problems
     if package is None:
         raise DiffError(f"{label}: cannot read the package: " + "; ".join(p.to_text() for p in problems))
     declared = [r.get("name") for r in package.descriptor.get("resources", []) if isinstance(r, dict)]
@@ -113,9 +112,9 @@ def _from_folder(root: Path, label: str, limits: Limits) -> Snapshot:
         raise DiffError(f"{label}: cannot read the schema of {', '.join(unread)}: {why}")
     tables: dict[str, TableSnapshot] = {}
     for resource in package.resources:
-        table = read_table(package, resource, limits)
-        if not table.readable:
-            why = "; ".join(p.to_text() for p in table.problems)
+        table = checked.tables.get(resource.name)
+        if table is None:
+            why = "; ".join(p.to_text() for p in problems if p.file == resource.path)
             raise DiffError(f"{label}: cannot read the cells of {resource.path}: {why}")
         names = resource.schema.names
         cols = [table.column(n) for n in names]

@@ -52,6 +52,34 @@ def dates(values: Sequence[dt.date | None]) -> Any:
     return pa.Array.from_buffers(pa.date32(), len(days), [bitmap, pa.py_buffer(days)], null_count=-1)
 
 
+_NUMERIC = {"int64": "q", "int32": "i", "double": "d"}  # Arrow type -> array module typecode
+
+
+def array(values: Sequence[Any], type_: Any) -> Any:
+    """An array of `type_` (string, int64, int32, double, bool or date32) from Python values, None
+    as null: what `pa.array(values, type_)` gives, without importing pandas."""
+    valid = [v is not None for v in values]
+    bitmap = None if all(valid) else _bitmap(valid)
+    n = len(values)
+    name = str(type_)
+    if name == "string":
+        encoded = [v.encode() if v is not None else b"" for v in values]
+        ends = list(accumulate(len(b) for b in encoded))
+        if ends and ends[-1] >= 2**31:  # beyond 32-bit offsets: let pyarrow chunk it
+            return pa.array(values, pa.string())
+        offsets = _buffer("i", [0])
+        offsets.extend(ends)
+        return pa.Array.from_buffers(pa.string(), n, [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
+                                     null_count=-1)
+    if name == "date32[day]":
+        return dates(values)
+    if name == "bool":
+        return pa.Array.from_buffers(pa.bool_(), n, [bitmap, _bitmap([bool(v) for v in values])], null_count=-1)
+    code = _NUMERIC[name]
+    data = _buffer(code, [v if v is not None else 0 for v in values])
+    return pa.Array.from_buffers(type_, n, [bitmap, pa.py_buffer(data)], null_count=-1)
+
+
 def lit(value: str | int | bool | None) -> Any:
     """A scalar: str -> string, bool -> bool, int -> int64, None -> null string."""
     if value is None:

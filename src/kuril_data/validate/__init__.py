@@ -68,7 +68,8 @@ class Checked:
 
 
 def check(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS,
-          repo: Spec | None = None, engine: Engine | None = None, max_problems: int | None = None) -> Checked:
+          repo: Spec | None = None, engine: Engine | None = None, max_problems: int | None = None,
+          rules: bool = True, bare_git: bool = False) -> Checked:
     """Read the version `spec` once and validate it: a package folder or its datapackage.json, a
     release zip, an inline kuril-data.json, a kuril-data.sqlite file or `git:REV` (see
     `kuril_data.io.versions.open_version`, which raises VersionError when there is nothing to read).
@@ -84,9 +85,14 @@ def check(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEF
     `max_problems` stops the checks once that many problems are held (see `gather`): the report
     is then marked incomplete (`Report.complete`), its verdict still exact. Writers need every
     problem and leave it None.
+
+    With `rules=False` the version is only read (descriptor, schemas, every table, with the same
+    limits) and the report holds what reading found: what `diff` compares, valid or not. With
+    `bare_git`, a spec that is no path is tried as a git revision (see `open_version`).
     """
-    with open_version(spec, repo=repo, limits=limits) as version:
-        return _check(version, Path(sources) if sources is not None else None, limits, engine, max_problems)
+    with open_version(spec, repo=repo, limits=limits, bare_git=bare_git) as version:
+        return _check(version, Path(sources) if sources is not None else None, limits, engine, max_problems,
+                      rules)
 
 
 def validate(path: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
@@ -101,7 +107,7 @@ def validate(path: Spec = ".", *, sources: Spec | None = None, limits: Limits = 
 
 
 def _check(version: Version, sources: Path | None, limits: Limits, engine: Engine | None,
-           max_problems: int | None) -> Checked:
+           max_problems: int | None, rules: bool = True) -> Checked:
     package, problems = read_package(version.root, limits)
     if package is None:
         report = Report.of(problems, verbatim=coverage(None, sources))
@@ -110,6 +116,8 @@ def _check(version: Version, sources: Path | None, limits: Limits, engine: Engin
         engine = "arrow" if data_bytes(package) >= ARROW_MIN_BYTES else "python"
     tables, read_problems = read_tables(package, limits, arrow=engine == "arrow")
     problems += read_problems
+    if not rules:
+        return Checked(version.label, version.kind, package, tables, Report.of(problems), version.stamp)
     ctx = Context(package, tables, sources)
     complete = True
     if max_problems is None:
