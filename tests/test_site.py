@@ -210,20 +210,6 @@ def test_release_includes_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "  site/index.html\n" in sums
 
 
-def test_pages_workflow_publishes_the_site_on_tags() -> None:
-    """pages.yml runs on v* tags, builds the site with `kuril-data site`, and pins every action to a commit SHA."""
-    import yaml
-
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))
-    assert workflow[True]["push"]["tags"] == ["v*"]  # YAML reads the key `on` as True
-    steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
-    uses = [s["uses"] for s in steps if "uses" in s]
-    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
-    assert any("kuril-data site --out _site" in s.get("run", "") for s in steps)
-    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
-    assert upload["with"]["path"] == "_site"
-
-
 def test_rebuild_replaces_the_whole_folder(tmp_path: Path, valid_package: Path) -> None:
     """Building into an existing site folder leaves no page of a record that is gone."""
     out = tmp_path / "www" / "site"
@@ -366,3 +352,14 @@ def test_dates_in_words_and_human_headings(real_site: Path) -> None:
     keys = [events.loc[i, "date_earliest"] if events.loc[i, "date_earliest"] == events.loc[i, "date_earliest"]
             else events.loc[i, "date_latest"] for i in ids]
     assert keys == sorted(keys)
+
+
+def test_home_links_no_bare_download_base(real_site: Path) -> None:
+    """The home page lists the project's pages, not the `Download` base URL (a 404 on its own): release
+    files are linked by their full address on the downloads page."""
+    from kuril_data.project import project
+
+    home = (real_site / "index.html").read_text(encoding="utf-8")
+    base = project().urls["Download"]
+    assert f'href="{base}"' not in home
+    assert f'href="{project().urls["Releases"]}"' in home

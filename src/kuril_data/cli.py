@@ -330,7 +330,8 @@ def sources_fetch(path: Path, to: Path | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Folder to copy the release folder and zip into (default: leave them in the user cache).")
 def fetch(version: str, out: Path | None) -> None:
-    """Download the published release VERSION, verified against the checksum shipped with kuril-data.
+    """Download the published release VERSION (0.1.0, or its tag v0.1.0), verified against the checksum
+    shipped with kuril-data.
 
     The zip v{VERSION}/kuril-data-{VERSION}.zip comes from the project's Releases URL (package
     metadata) or $KURIL_DATA_RELEASES_URL; its SHA-256 must match the registry of published
@@ -341,7 +342,7 @@ def fetch(version: str, out: Path | None) -> None:
     from kuril_data.release.registry import fetch_release
 
     result = fetch_release(version, out)
-    click.echo(f"kuril-data {version} (sha256 {result.sha256}) verified")
+    click.echo(f"kuril-data {result.version} (sha256 {result.sha256}) verified")
     click.echo(f"{result.folder}/")
     click.echo(f"{result.zip}")
 
