@@ -69,6 +69,17 @@ ASSETS = ("site.css", "site.js", "search.js", "timeline.js")
 # case: the client folds case and diacritics and ranks names and titles, then summaries, then evidence.
 SEARCH_INDEX = SITE_SEARCH_INDEX
 SEARCH_TITLE = 160
+# Work budgets (issue 23): the site's size stays linear in the package's. A record's label is shown
+# whole only on its own page; everywhere else (lists, menus, links, headers) it is cut to LABEL_MAX
+# characters. Text of the whole package (its title, description, licence, contributors, a field's
+# description) repeated on every page is cut to PACKAGE_TEXT_MAX. A translation group is shown whole
+# once, on its original's page; the page of any other member, and of a record one member points
+# at, shows at most GROUP_SHOWN members and links there. A disagreement's accounts likewise: all on its
+# own page, at most GROUP_SHOWN on a record page citing one of them. The menu lists at most NAV_KINDS tables.
+LABEL_MAX = 300
+PACKAGE_TEXT_MAX = 300
+GROUP_SHOWN = 8
+NAV_KINDS = 12
 SEARCH_SEP = " \u2029 "  # between the texts of one tier: a match never spans two of them
 TOC_MIN = 4  # a record page with this many sections or more gets a table of contents
 # Human headings for the records that point at a record: (table, its field) -> heading; any other
@@ -213,6 +224,10 @@ class Site:
                                for r in package.resources}
         self.citations = self.tables.get(CITATIONS, [])
         self.citation_by_id = {c["citation_id"]: c for c in self.citations} if CITATIONS in self.tables else {}
+        self._groups: dict[str, dict[str, list[dict[str, Any]]]] = {}  # kind -> record id -> its translation group
+        self._disagreements_by_citation: dict[str, set[str]] = defaultdict(set)
+        for a in self.tables.get(ACCOUNTS, []):
+            self._disagreements_by_citation[a[ACCOUNT_CITATION]].add(a["disagreement_id"])
 
     # --- records -----------------------------------------------------------------------------
 
@@ -257,8 +272,7 @@ class Site:
     def disagreements_of(self, citations: list[dict[str, Any]]) -> list[str]:
         if ACCOUNTS not in self.tables:
             return []
-        ids = {c["citation_id"] for c in citations}
-        return sorted({a["disagreement_id"] for a in self.tables[ACCOUNTS] if a[ACCOUNT_CITATION] in ids})
+        return sorted({d for c in citations for d in self._disagreements_by_citation.get(c["citation_id"], ())})
 
     def accounts(self, disagreement_id: str) -> list[dict[str, Any]]:
         """The accounts of a disagreement, each with its citation, source and the record it cites."""
@@ -287,30 +301,53 @@ class Site:
             cited = self.cited_record(c)
             source = self.label("sources", c.get(CITATION_SOURCE) or "")
             url = f"{cited['url']}#citation-{record_id}" if cited and cited["url"] else None
-            return {"id": record_id, "kind": kind, "label": f"{source}, {c.get(CITATION_LOCATOR)}", "url": url}
-        link = {"id": record_id, "kind": kind, "label": self.label(kind, record_id), "url": self.url(kind, record_id)}
+            return {"id": record_id, "kind": kind, "label": shorten(f"{source}, {c.get(CITATION_LOCATOR)}"), "url": url}
+        link = {"id": record_id, "kind": kind, "label": shorten(self.label(kind, record_id)),
+                "url": self.url(kind, record_id)}
         k = self.kinds.get(kind)
         if k and k.label and k.resource.schema.field(k.label).verbatim and record_id in k.by_id:
             link["lang"] = self.language(kind, k.by_id[record_id])  # the label is text in the record's language
         return link
 
     def translations(self, kind: str, row: dict[str, Any]) -> list[dict[str, Any]]:
-        """The group of a record and its translations (a self-reference `translation_of`), by language."""
+        """The group of a record and its translations (a self-reference `translation_of`), by language,
+        its original first when that is the first language. Groups are found once per kind (each record
+        in one group), so this is linear in the table whatever the groups' sizes."""
         k = self.kinds[kind]
         if (kind, TRANSLATION_OF) not in self.refs:
             return [row]
-        root = row
-        seen = {row[k.key]}
-        while root.get(TRANSLATION_OF) and root[TRANSLATION_OF] in k.by_id and root[TRANSLATION_OF] not in seen:
-            root = k.by_id[root[TRANSLATION_OF]]
-            seen.add(root[k.key])
-        group, todo = [root], [root[k.key]]
-        while todo:
-            for child in self.index[(kind, TRANSLATION_OF)].get(todo.pop(), []):
-                if child[k.key] not in {g[k.key] for g in group}:
-                    group.append(child)
-                    todo.append(child[k.key])
-        return sorted(group, key=lambda g: (_lang_rank(self.language(kind, g)), g[k.key]))
+        if kind not in self._groups:
+            groups: dict[str, list[dict[str, Any]]] = {}
+            for start in k.rows:
+                if start[k.key] in groups:
+                    continue
+                root, seen = start, {start[k.key]}
+                while (root.get(TRANSLATION_OF) and root[TRANSLATION_OF] in k.by_id
+                       and root[TRANSLATION_OF] not in seen):
+                    root = k.by_id[root[TRANSLATION_OF]]
+                    seen.add(root[k.key])
+                group, todo, members = [root], [root[k.key]], {root[k.key]}
+                while todo:
+                    for child in self.index[(kind, TRANSLATION_OF)].get(todo.pop(), []):
+                        if child[k.key] not in members:
+                            members.add(child[k.key])
+                            group.append(child)
+                            todo.append(child[k.key])
+                group.sort(key=lambda g: (_lang_rank(self.language(kind, g)), g[k.key]))
+                for member in members:
+                    groups[member] = group
+            self._groups[kind] = groups
+        return self._groups[kind].get(row[k.key], [row])
+
+    def group_root(self, kind: str, row: dict[str, Any]) -> dict[str, Any]:
+        """The record a translation group is shown whole on: the one that translates nothing."""
+        group = self.translations(kind, row)
+        return next((g for g in group if not g.get(TRANSLATION_OF)), group[0])
+
+
+def shorten(text: str, limit: int = LABEL_MAX) -> str:
+    """`text` cut to `limit` characters (an ellipsis included) for a list, menu, link or header."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _lang_rank(lang: str | None) -> tuple[int, str]:
@@ -374,7 +411,8 @@ def _facts(site: Site, table: str, row: dict[str, Any], skip: set[str]) -> list[
         if f.name in skip or row.get(f.name) is None:
             continue
         name = f.name.removesuffix("_id") if (table, f.name) in site.refs else f.name
-        item: dict[str, Any] = {"name": name.replace("_", " "), "description": f.description, **_value(
+        item: dict[str, Any] = {"name": name.replace("_", " "), "description": shorten(
+            f.description or "", PACKAGE_TEXT_MAX), **_value(
             site, table, f.name, row[f.name])}
         if f.edtf:
             item["bounds"] = (row.get(f.name + EARLIEST), row.get(f.name + LATEST))
@@ -511,15 +549,19 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
     proj = project()
     urls = proj.web_urls()
     site_url, form = proj.site_url(), proj.correction_form()
-    authors = _contributors(package)
+    authors = shorten(_contributors(package), PACKAGE_TEXT_MAX)
     homepage = web_url(urls.get("Homepage") or package.descriptor.get("homepage"))  # never a javascript: link
-    base_ld = {"@type": "Dataset", "name": title, "version": package.version}
+    base_ld = {"@type": "Dataset", "name": shorten(title, PACKAGE_TEXT_MAX), "version": package.version}
     if homepage:
         base_ld["url"] = homepage
     has_timeline = package.resource(timeline_module.EVENTS) is not None
-    common = {"package": package, "title": title, "version": package.version, "kinds": site.kind_names,
-              "has_timeline": has_timeline, "singular": SINGULAR,
-              "kind_titles": {n: n.capitalize() for n in site.kind_names}}
+    # What every page repeats is bounded (PACKAGE_TEXT_MAX, NAV_KINDS); the home page has it whole.
+    common = {"package": package, "title": shorten(title, PACKAGE_TEXT_MAX), "version": package.version,
+              "kinds": site.kind_names, "has_timeline": has_timeline, "singular": SINGULAR,
+              "short_title": shorten(title, PACKAGE_TEXT_MAX), "nav_kinds": NAV_KINDS,
+              "short_description": shorten(str(package.descriptor.get("description", "")), PACKAGE_TEXT_MAX),
+              "licence": shorten(_license(package), PACKAGE_TEXT_MAX),
+              "kind_titles": {n: shorten(n.capitalize()) for n in site.kind_names}}
     files = 0
 
     def write(rel: str, template: str, **context: Any) -> None:
@@ -544,13 +586,18 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
             disagreement_ids = set(site.disagreements_of(citations))
             if kind == DISAGREEMENTS:
                 disagreement_ids.add(record_id)
-            disagreements = [{"link": site.link(DISAGREEMENTS, d), "row": site.kinds[DISAGREEMENTS].by_id[d],
-                              "accounts": site.accounts(d)} for d in sorted(disagreement_ids)
-                             if DISAGREEMENTS in site.kinds]
+            disagreements = [_disagreement(site, d, None if d == record_id and kind == DISAGREEMENTS
+                                           else {c["citation_id"] for c in citations})
+                             for d in sorted(disagreement_ids) if DISAGREEMENTS in site.kinds]
+            group = site.translations(kind, row) if (kind, TRANSLATION_OF) in site.refs else []
+            root = site.group_root(kind, row) if group else row
+            shown = group if root is row else _some(group, {record_id, root[k.key]}, k.key)
             translations = [{"lang": site.language(kind, t), "link": site.link(kind, t[k.key]),
                              "current": t[k.key] == record_id, "text": _verbatim(k.resource, t),
                              "source": site.link("sources", t.get(CITATION_SOURCE)), "locator": t.get(CITATION_LOCATOR)}
-                            for t in site.translations(kind, row)] if (kind, TRANSLATION_OF) in site.refs else []
+                            for t in shown]
+            group_more = ({"count": len(group) - len(shown), "link": site.link(kind, root[k.key])}
+                          if len(shown) < len(group) else None)
             quotations = _quotations_for(site, kind, record_id)
             a, b = _bounds(site, kind, row)
             page = site.url(kind, record_id)
@@ -572,13 +619,14 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
                  "version": package.version})) if form else None
             write(page, "record.html", kind=kind, record_id=record_id, page=page, label=label,
                   row=row, lang=site.language(kind, row), facts=facts,
-                  citations=cites, disagreements=disagreements, translations=translations,
+                  citations=cites, disagreements=disagreements, translations=translations, group_more=group_more,
                   quotations=quotations, related=related, toc=toc if len(toc) >= TOC_MIN else [],
                   jsonld=_jsonld(site, kind, row, label, base_ld), bounds=(a, b),
                   when=next((f for f in facts if "bounds" in f), None),
                   where=_places_of(site, kind, record_id, row),
                   who=[site.link(ACTORS, x) for x in actors], permanent=permanent, correction=correction,
-                  cite=_cite(authors, year, title, package.version, record_ref, label, permanent),
+                  cite=_cite(authors, year, shorten(title, PACKAGE_TEXT_MAX), package.version, record_ref, label,
+                             permanent),
                   description=row.get("summary") or row.get("description") or row.get("subject") or "")
             pages += 1
             y0, y1 = _year_span(site, kind, row)
@@ -607,7 +655,7 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
         columns = [f for f in k.resource.schema.fields if "enum" in f.constraints or f.language]
         write(f"{kind}/index.html", "kind.html", kind=kind, rows=index_rows, filters=filters, columns=columns,
               dated=any(r["date"] for r in index_rows), has_actors=any(r["actors"] for r in index_rows),
-              actor_labels={a: site.label(ACTORS, a) for r in index_rows for a in r["actors"]},
+              actor_labels={a: shorten(site.label(ACTORS, a)) for r in index_rows for a in r["actors"]},
               disagreement_list=[{"link": site.link(kind, r["link"]["id"]), "row": r["row"],
                                   "accounts": site.accounts(r["link"]["id"])} for r in index_rows]
               if kind == DISAGREEMENTS else [],
@@ -631,7 +679,7 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
             url = site.url(timeline_module.EVENTS, e[key]) if key else None
             if url and key:
                 years["undated" if none else str(day.year)].append(
-                    {"url": url, "label": site.label(timeline_module.EVENTS, e[key]),
+                    {"url": url, "label": shorten(site.label(timeline_module.EVENTS, e[key])),
                      "when": date_words(_date_of(site, timeline_module.EVENTS, e)) or _date_of(
                          site, timeline_module.EVENTS, e) or ""})
         write("timeline.html", "timeline.html", svg=Markup(picture), events=len(events), by_year=list(years.items()),
@@ -640,8 +688,8 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
     citation = (f"{_contributors(package)} ({year}). {title}, version {package.version} [data set]. "
                 f"{_license(package)}." + (f" {homepage}" if homepage else ""))
     # `Download` is the base under which release files live (<Download>/v<version>/<file>), not a page
-    pages = {label: url for label, url in urls.items() if label != "Download"}
-    write(SITE_INDEX, "home.html", counts=counts, citation=citation, urls=pages, homepage=homepage,
+    links = {label: url for label, url in urls.items() if label != "Download"}
+    write(SITE_INDEX, "home.html", counts=counts, citation=citation, urls=links, homepage=homepage, full_title=title,
           description=package.descriptor.get("description", ""))
     return SiteResult(out, pages, files + len(ASSETS))
 
@@ -730,19 +778,52 @@ def _verbatim(resource: Resource, row: dict[str, Any]) -> str | None:
     return next((row[f.name] for f in resource.schema.fields if f.verbatim and row.get(f.name)), None)
 
 
-def _quotations_for(site: Site, kind: str, record_id: str) -> list[list[dict[str, Any]]]:
-    """Quotations pointing at a record (speaker, document, event), grouped with their translations."""
+def _disagreement(site: Site, d: str, cited_here: set[str] | None) -> dict[str, Any]:
+    """A disagreement with its accounts: all of them on its own page (`cited_here` None), else those
+    citing this record's citations and at most GROUP_SHOWN in all, with a link to the rest."""
+    accounts = site.accounts(d)
+    shown = accounts
+    if cited_here is not None and len(accounts) > GROUP_SHOWN:
+        first = [a for a in accounts if a["citation"].get("citation_id") in cited_here]
+        rest = [a for a in accounts if a["citation"].get("citation_id") not in cited_here]
+        keep = {id(a) for a in first + rest[:max(0, GROUP_SHOWN - len(first))]}
+        shown = [a for a in accounts if id(a) in keep]
+    return {"link": site.link(DISAGREEMENTS, d), "row": site.kinds[DISAGREEMENTS].by_id[d], "accounts": shown,
+            "more": len(accounts) - len(shown)}
+
+
+def _some(rows: list[dict[str, Any]], wanted: set[str], key: str, limit: int = GROUP_SHOWN) -> list[dict[str, Any]]:
+    """At most `limit` of `rows` (more only when more are `wanted`), the wanted ones first, in their order."""
+    keep = {r[key] for r in rows if r[key] in wanted}
+    for r in rows:
+        if len(keep) >= limit:
+            break
+        keep.add(r[key])
+    return [r for r in rows if r[key] in keep]
+
+
+def _quotations_for(site: Site, kind: str, record_id: str) -> list[dict[str, Any]]:
+    """Quotations pointing at a record (speaker, document, event), grouped with their translations:
+    those pointing here and at most GROUP_SHOWN in all of a group, with a link to where it is whole."""
     if kind == QUOTATIONS or QUOTATIONS not in site.kinds:
         return []
     q = site.kinds[QUOTATIONS]
     rows = [row for r, fname, found in site.referencing(kind, record_id)
             if r.name == QUOTATIONS and fname != CITATION_SOURCE for row in found]
+    here = {row[q.key] for row in rows}
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         group = site.translations(QUOTATIONS, row)
         groups[group[0][q.key]] = group
-    return [[{"row": t, "lang": site.language(QUOTATIONS, t), "link": site.link(QUOTATIONS, t[q.key])}
-             for t in groups[g]] for g in sorted(groups)]
+    out = []
+    for g in sorted(groups):
+        shown = _some(groups[g], here, q.key)
+        root = site.group_root(QUOTATIONS, groups[g][0])
+        out.append({"members": [{"row": t, "lang": site.language(QUOTATIONS, t),
+                                 "link": site.link(QUOTATIONS, t[q.key])} for t in shown],
+                    "more": ({"count": len(groups[g]) - len(shown), "link": site.link(QUOTATIONS, root[q.key])}
+                             if len(shown) < len(groups[g]) else None)})
+    return out
 
 
 def _filters(site: Site, kind: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
