@@ -25,13 +25,13 @@ def copy_real(dest: Path) -> Path:
     return dest
 
 
-def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         return list(reader.fieldnames or []), list(reader)
 
 
-def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+def write_rows(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, header, lineterminator="\n")
     writer.writeheader()
@@ -43,8 +43,8 @@ def many_translations(dest: Path, n: int) -> Path:
     """The real package plus `n` translations of one quotation (the first that is an original)."""
     copy_real(dest)
     path = dest / "data" / "quotations.csv"
-    header, rows = _rows(path)
-    _, sources = _rows(dest / "data" / "sources.csv")
+    header, rows = read_rows(path)
+    _, sources = read_rows(dest / "data" / "sources.csv")
     language = {s["source_id"]: s["language"] for s in sources}
     original = next(r for r in rows if not r["translation_of"] and language.get(r["source_id"]) == "en")
     others = sorted(s for s, lang in language.items() if lang != "en")  # a translation is in another language
@@ -55,7 +55,7 @@ def many_translations(dest: Path, n: int) -> Path:
                    source_id=source, language=language[source], text=f"{original['text']} ({i})",
                    locator=f"line {i + 1}")
         rows.append(row)
-    _write(path, header, rows)
+    write_rows(path, header, rows)
     return dest
 
 
@@ -63,10 +63,10 @@ def long_title(dest: Path, size: int) -> Path:
     """The real package whose first source has a title of `size` characters."""
     copy_real(dest)
     path = dest / "data" / "sources.csv"
-    header, rows = _rows(path)
+    header, rows = read_rows(path)
     words = "Why there is no peace treaty with Japan "
     rows[0]["title"] = (words * (size // len(words) + 1))[:size].strip()
-    _write(path, header, rows)
+    write_rows(path, header, rows)
     return dest
 
 

@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import unicodedata
 import urllib.parse
 from collections import defaultdict
@@ -25,8 +24,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
+from jinja2 import Environment
+from markupsafe import Markup
 
 from kuril_data.dataset import Dataset, label_field, open_dataset
 from kuril_data.errors import KurilDataError
@@ -47,6 +46,7 @@ from kuril_data.model.text import web_url
 from kuril_data.outputs import timeline as timeline_module
 from kuril_data.outputs.export import build_timestamp
 from kuril_data.outputs.names import confined, unique_names
+from kuril_data.outputs.site.escaping import attr_name, environment, script_json  # noqa: F401 (attr_name: re-exported)
 from kuril_data.outputs.site.words import date_words
 from kuril_data.project import project
 
@@ -367,32 +367,7 @@ def fold(text: str) -> str:
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("kuril_data.outputs.site", "templates"), autoescape=select_autoescape(),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["language_name"] = lambda code: LANGUAGES.get(code or "", code or "")
-    env.filters["code"] = _inline_code
-    env.filters["attr_name"] = attr_name
-    env.filters["jsonld"] = lambda value: Markup(
-        json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).replace("<", "\\u003c"))
-    return env
-
-
-_ATTR_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
-
-
-def attr_name(name: str) -> str:
-    """The part of a `data-` attribute name that stands for a field: its name when it is a plain
-    lowercase identifier (`_` as `-`), else `x-` and the hex of its UTF-8. Attribute names are never
-    taken from data as they are (a field named `a onfocus=alert(1) b` would add an event handler)."""
-    if _ATTR_NAME.fullmatch(name):
-        return name.replace("_", "-")
-    return "x-" + name.encode("utf-8", "surrogatepass").hex()[:128]
-
-
-def _inline_code(text: str) -> Markup:
-    """Schema descriptions write names in backticks: shown as code, everything else escaped."""
-    parts = str(escape(text)).split("`")
-    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
+    return environment(lambda code: LANGUAGES.get(code or "", code or ""))
 
 
 def _value(site: Site, table: str, fname: str, value: Any) -> dict[str, Any]:
@@ -665,7 +640,7 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
                                                                               f"{package.version}.zip")
                               if "Download" in proj.urls else None, proj.release_page(package.version)
                               if "Releases" in proj.urls else None)
-    index_js = "window.KURIL_SEARCH = " + json.dumps(search, ensure_ascii=False, separators=(",", ":")) + ";\n"
+    index_js = "window.KURIL_SEARCH = " + script_json(search) + ";\n"
     confined(out, SEARCH_INDEX).write_text(index_js, encoding="utf-8", newline="\n")
     files += 1
     if has_timeline:
