@@ -4,7 +4,8 @@ packages blown up in one place, before and after, in one run.
     python -m benchmarks.sitebudget [--before REV] [--output FILE] [--no-before]
 
 Each case is made from the repository's own package by tests/amplify.py: N translations of one
-quotation, or a source whose title has N characters. Every build runs in a fresh process under GNU
+quotation, a source whose title has N characters, a disagreement with N more accounts (citing as
+many records), or N more one-row tables. Every build runs in a fresh process under GNU
 time. "Before" is the toolkit at git revision REV (default `main`, unpacked with `git archive`),
 run only at the sizes the issue reported first (its larger sizes write gigabytes); "after" is this
 checkout, at every size. Target: every case within 2 s and 256 MB after the fix, and the bytes
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 # (case, size, also run before the fix)
 RUNS = [("real", 0, True), ("translations", 500, True), ("translations", 800, False),
-        ("title", 150_000, True), ("title", 900_000, False)]
+        ("title", 150_000, True), ("title", 900_000, False), ("accounts", 300, True), ("tables", 180, True)]
 
 
 def site_cmd(src: Path, pkg: Path, out: Path) -> list[str]:

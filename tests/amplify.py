@@ -8,6 +8,7 @@ package with one part blown up (issue 23). Used by tests/test_site_budget.py and
 from __future__ import annotations
 
 import csv
+import json
 import io
 import shutil
 import sys
@@ -70,12 +71,43 @@ def long_title(dest: Path, size: int) -> Path:
     return dest
 
 
+def many_accounts(dest: Path, n: int) -> Path:
+    """The real package whose first disagreement gains an account for each of `n` citations (of as
+    many records): each of their pages shows that disagreement."""
+    copy_real(dest)
+    path = dest / "data" / "disagreement_accounts.csv"
+    header, rows = read_rows(path)
+    first = rows[0]["disagreement_id"]
+    taken = {r["citation_id"] for r in rows if r["disagreement_id"] == first}
+    _, citations = read_rows(dest / "data" / "citations.csv")
+    for c in [c for c in citations if c["citation_id"] not in taken][:n]:
+        rows.append({"disagreement_id": first, "citation_id": c["citation_id"], "account": f"Account of {c['citation_id']}."})
+    write_rows(path, header, rows)
+    return dest
+
+
+def many_tables(dest: Path, n: int) -> Path:
+    """The real package with `n` more tables of one row each (each gets an index and a page)."""
+    copy_real(dest)
+    desc = json.loads((dest / "datapackage.json").read_text(encoding="utf-8"))
+    for i in range(n):
+        name = f"extra{i:04d}"
+        schema = {"fields": [{"name": "extra_id", "type": "string", "constraints": {"required": True}},
+                             {"name": "title", "type": "string"}], "primaryKey": ["extra_id"]}
+        (dest / "schemas" / f"{name}.json").write_text(json.dumps(schema), encoding="utf-8")
+        (dest / "data" / f"{name}.csv").write_text(f"extra_id,title\nx,Extra {i}\n", encoding="utf-8")
+        desc["resources"].append({"name": name, "path": f"data/{name}.csv", "schema": f"schemas/{name}.json",
+                                  "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"})
+    (dest / "datapackage.json").write_text(json.dumps(desc, indent=2), encoding="utf-8")
+    return dest
+
+
 def input_bytes(pkg: Path) -> int:
     """Bytes of the package as published: descriptor, schemas and data."""
     return sum(p.stat().st_size for p in pkg.rglob("*") if p.is_file())
 
 
-CASES = {"translations": many_translations, "title": long_title}
+CASES = {"translations": many_translations, "title": long_title, "accounts": many_accounts, "tables": many_tables}
 
 if __name__ == "__main__":
     CASES[sys.argv[2]](Path(sys.argv[1]), int(sys.argv[3]))

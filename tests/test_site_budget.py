@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from kuril_data.outputs.site import build_site
-from kuril_data.outputs.site.build import GROUP_SHOWN, LABEL_MAX
+from kuril_data.outputs.site.build import GROUP_SHOWN, LABEL_MAX, NAV_KINDS
 
-from .amplify import copy_real, input_bytes, long_title, many_translations
+from .amplify import copy_real, input_bytes, long_title, many_accounts, many_tables, many_translations
 
 # Allowed growth of the site over the real package's: FACTOR bytes per added input byte plus one
 # record page (PAGE bytes: its header, menu, cite block) per added record. The real site is ~13x its
@@ -84,3 +84,26 @@ def test_huge_package_text_is_not_repeated_on_every_page(tmp_path: Path, baselin
     schema["fields"][1]["description"] = big
     schema_path.write_text(json.dumps(schema), encoding="utf-8")
     assert_linear(baseline, pkg, tmp_path / "site")
+
+
+def test_a_disagreement_with_hundreds_of_accounts(tmp_path: Path, baseline: tuple[int, int]) -> None:
+    """300 accounts citing 300 records: each record page shows a few of them and links to the rest."""
+    pkg = many_accounts(tmp_path / "pkg", 300)
+    assert_linear(baseline, pkg, tmp_path / "site")
+    site = tmp_path / "site"
+    disagreement = sorted((site / "disagreements").glob("*.html"))[0]
+    assert disagreement.read_text(encoding="utf-8").count('class="account"') >= 300
+    pages = [p.read_text(encoding="utf-8") for p in (site / "actors").glob("*.html") if p.name != "index.html"]
+    capped = [p for p in pages if "more accounts on the page of" in p]
+    assert len(capped) > 50
+    for p in capped:  # the accounts citing this record's own evidence, and a few others
+        assert p.count("Account of ") <= GROUP_SHOWN + p.count('id="citation-')
+
+
+def test_many_tables_do_not_repeat_the_menu_on_every_page(tmp_path: Path, baseline: tuple[int, int]) -> None:
+    """180 one-row tables (the descriptor allows 200): the menu on every page lists a bounded number."""
+    pkg = many_tables(tmp_path / "pkg", 180)
+    assert_linear(baseline, pkg, tmp_path / "site", records=180 * 2)  # a record page and an index each
+    page = (tmp_path / "site" / "extra0100" / "x.html").read_text(encoding="utf-8")
+    assert page.count("/index.html\">Extra") <= NAV_KINDS
+    assert "All 187 tables" in page

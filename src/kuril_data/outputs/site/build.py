@@ -225,6 +225,7 @@ class Site:
         self.citations = self.tables.get(CITATIONS, [])
         self.citation_by_id = {c["citation_id"]: c for c in self.citations} if CITATIONS in self.tables else {}
         self._groups: dict[str, dict[str, list[dict[str, Any]]]] = {}  # kind -> record id -> its translation group
+        self._accounts: dict[str, list[dict[str, Any]]] = {}
         self._disagreements_by_citation: dict[str, set[str]] = defaultdict(set)
         for a in self.tables.get(ACCOUNTS, []):
             self._disagreements_by_citation[a[ACCOUNT_CITATION]].add(a["disagreement_id"])
@@ -275,7 +276,13 @@ class Site:
         return sorted({d for c in citations for d in self._disagreements_by_citation.get(c["citation_id"], ())})
 
     def accounts(self, disagreement_id: str) -> list[dict[str, Any]]:
-        """The accounts of a disagreement, each with its citation, source and the record it cites."""
+        """The accounts of a disagreement, each with its citation, source and the record it cites
+        (found once: every record page citing one of them asks again)."""
+        if disagreement_id not in self._accounts:
+            self._accounts[disagreement_id] = self._find_accounts(disagreement_id)
+        return self._accounts[disagreement_id]
+
+    def _find_accounts(self, disagreement_id: str) -> list[dict[str, Any]]:
         out = []
         for a in self.index.get((ACCOUNTS, "disagreement_id"), {}).get(disagreement_id, []):
             c = self.citation_by_id.get(a[ACCOUNT_CITATION], {})
