@@ -8,8 +8,8 @@ package with one part blown up (issue 23). Used by tests/test_site_budget.py and
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import shutil
 import sys
 from pathlib import Path
