@@ -640,8 +640,8 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
     citation = (f"{_contributors(package)} ({year}). {title}, version {package.version} [data set]. "
                 f"{_license(package)}." + (f" {homepage}" if homepage else ""))
     # `Download` is the base under which release files live (<Download>/v<version>/<file>), not a page
-    links = {label: url for label, url in urls.items() if label != "Download"}
-    write(SITE_INDEX, "home.html", counts=counts, citation=citation, urls=links, homepage=homepage,
+    elsewhere = {label: url for label, url in urls.items() if label != "Download"}
+    write(SITE_INDEX, "home.html", counts=counts, citation=citation, urls=elsewhere, homepage=homepage,
           description=package.descriptor.get("description", ""))
     return SiteResult(out, pages, files + len(ASSETS))
 
