@@ -81,7 +81,8 @@ def many_accounts(dest: Path, n: int) -> Path:
     taken = {r["citation_id"] for r in rows if r["disagreement_id"] == first}
     _, citations = read_rows(dest / "data" / "citations.csv")
     for c in [c for c in citations if c["citation_id"] not in taken][:n]:
-        rows.append({"disagreement_id": first, "citation_id": c["citation_id"], "account": f"Account of {c['citation_id']}."})
+        rows.append({"disagreement_id": first, "citation_id": c["citation_id"],
+                     "account": f"Account of {c['citation_id']}."})
     write_rows(path, header, rows)
     return dest
 

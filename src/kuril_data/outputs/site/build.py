@@ -573,7 +573,7 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
                              for d in sorted(disagreement_ids) if DISAGREEMENTS in site.kinds]
             group = site.translations(kind, row) if (kind, TRANSLATION_OF) in site.refs else []
             root = site.group_root(kind, row) if group else row
-            shown = group if root is row else _some(group, {record_id, root[k.key]}, k.key)
+            shown = group if root is row else _some(group, [row, root], kind, site)
             translations = [{"lang": site.language(kind, t), "link": site.link(kind, t[k.key]),
                              "current": t[k.key] == record_id, "text": _verbatim(k.resource, t),
                              "source": site.link("sources", t.get(CITATION_SOURCE)), "locator": t.get(CITATION_LOCATOR)}
@@ -670,8 +670,9 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
     citation = (f"{_contributors(package)} ({year}). {title}, version {package.version} [data set]. "
                 f"{_license(package)}." + (f" {homepage}" if homepage else ""))
     # `Download` is the base under which release files live (<Download>/v<version>/<file>), not a page
-    links = {label: url for label, url in urls.items() if label != "Download"}
-    write(SITE_INDEX, "home.html", counts=counts, citation=citation, urls=links, homepage=homepage, full_title=title,
+    elsewhere = {label: url for label, url in urls.items() if label != "Download"}
+    write(SITE_INDEX, "home.html", counts=counts, citation=citation, urls=elsewhere, homepage=homepage,
+          full_title=title,
           description=package.descriptor.get("description", ""))
     return SiteResult(out, pages, files + len(ASSETS))
 
@@ -774,14 +775,17 @@ def _disagreement(site: Site, d: str, cited_here: set[str] | None) -> dict[str, 
             "more": len(accounts) - len(shown)}
 
 
-def _some(rows: list[dict[str, Any]], wanted: set[str], key: str, limit: int = GROUP_SHOWN) -> list[dict[str, Any]]:
-    """At most `limit` of `rows` (more only when more are `wanted`), the wanted ones first, in their order."""
-    keep = {r[key] for r in rows if r[key] in wanted}
-    for r in rows:
+def _some(group: list[dict[str, Any]], wanted: list[dict[str, Any]], kind: str, site: Site,
+          limit: int = GROUP_SHOWN) -> list[dict[str, Any]]:
+    """At most `limit` members of a translation group (more only when more are `wanted`): the wanted
+    ones and the first others, in the group's order. Work bounded by `limit` and `wanted`, not the group."""
+    key = site.kinds[kind].key
+    keep = {r[key]: r for r in wanted}
+    for r in group[:limit]:
         if len(keep) >= limit:
             break
-        keep.add(r[key])
-    return [r for r in rows if r[key] in keep]
+        keep.setdefault(r[key], r)
+    return sorted(keep.values(), key=lambda g: (_lang_rank(site.language(kind, g)), g[key]))
 
 
 def _quotations_for(site: Site, kind: str, record_id: str) -> list[dict[str, Any]]:
@@ -792,14 +796,15 @@ def _quotations_for(site: Site, kind: str, record_id: str) -> list[dict[str, Any
     q = site.kinds[QUOTATIONS]
     rows = [row for r, fname, found in site.referencing(kind, record_id)
             if r.name == QUOTATIONS and fname != CITATION_SOURCE for row in found]
-    here = {row[q.key] for row in rows}
     groups: dict[str, list[dict[str, Any]]] = {}
+    here: dict[str, list[dict[str, Any]]] = defaultdict(list)  # group -> its members pointing here
     for row in rows:
         group = site.translations(QUOTATIONS, row)
         groups[group[0][q.key]] = group
+        here[group[0][q.key]].append(row)
     out = []
     for g in sorted(groups):
-        shown = _some(groups[g], here, q.key)
+        shown = _some(groups[g], here[g], QUOTATIONS, site)
         root = site.group_root(QUOTATIONS, groups[g][0])
         out.append({"members": [{"row": t, "lang": site.language(QUOTATIONS, t),
                                  "link": site.link(QUOTATIONS, t[q.key])} for t in shown],
