@@ -2,6 +2,7 @@
 
 - Text and attribute values: Jinja2 autoescape, on for every template whatever its name.
 - Attribute names: never data; a field's name becomes the tail of a `data-` name by `attr_name`.
+- Links to records: `link_html` (an <a> or <span>, every part escaped, the href through `href`).
 - URLs: `href` lets through only a relative path with no scheme, or an http(s) URL (as `web_url`);
   anything else is a bug of the site's own code and stops the build.
 - JSON inside a script (JSON-LD; the search index, a script file): `script_json` writes `<`, `>`,
