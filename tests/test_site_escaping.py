@@ -70,3 +70,18 @@ def test_hostile_text_in_json_ld_and_the_search_index(tmp_path: Path) -> None:
     assert "<" not in index and ">" not in index and "\u2028" not in index
     entries = json.loads(index.removeprefix("window.KURIL_SEARCH = ").removesuffix(";\n"))
     assert any(hostile in e[6] for e in entries)
+
+
+def test_download_links_of_odd_file_names_are_percent_encoded(tmp_path: Path) -> None:
+    """A resource path with a space and a '#' (validate accepts both) is linked percent-encoded, not
+    refused and not cut at the '#'."""
+    pkg = copy_real(tmp_path / "pkg")
+    (pkg / "data" / "odd dir").mkdir()
+    (pkg / "data" / "places.csv").rename(pkg / "data" / "odd dir" / "places #1.csv")
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    next(r for r in desc["resources"] if r["name"] == "places")["path"] = "data/odd dir/places #1.csv"
+    (pkg / "datapackage.json").write_text(json.dumps(desc), encoding="utf-8")
+    site = build_site(pkg, tmp_path / "site").out
+    page = (site / "downloads.html").read_text(encoding="utf-8")
+    assert 'href="downloads/places%20%231.csv"' in page
+    assert (site / "downloads" / "places #1.csv").is_file()

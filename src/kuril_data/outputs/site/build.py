@@ -730,20 +730,21 @@ def _write_downloads(site: Site, out: Path, write: Any, release: list[tuple[str,
             target = confined(out, f"{SITE_DOWNLOADS_DIR}/{csv_name}")
             target.write_bytes(source.read_bytes())
             written += 1
-            csv = _file_entry(target, f"{SITE_DOWNLOADS_DIR}/{csv_name}", csv_name)
+            csv = _file_entry(target, f"{SITE_DOWNLOADS_DIR}/{urllib.parse.quote(csv_name)}", csv_name)
             parquet = None
         else:
             csv_path = out.parent / r.path
-            csv = _file_entry(csv_path, f"../{r.path}", csv_name) if csv_path.is_file() else None
+            csv = _file_entry(csv_path, f"../{urllib.parse.quote(r.path)}", csv_name) if csv_path.is_file() else None
             pq = out.parent / PARQUET_DIR / f"{r.name}.parquet"
-            parquet = _file_entry(pq, f"../{PARQUET_DIR}/{r.name}.parquet", pq.name) if pq.is_file() else None
+            parquet = (_file_entry(pq, f"../{PARQUET_DIR}/{urllib.parse.quote(r.name)}.parquet", pq.name)
+                       if pq.is_file() else None)
         tables.append({"name": r.name, "description": r.description or "", "rows": len(site.tables[r.name]),
                        "csv": csv, "parquet": parquet})
     others = []
     for label, href in release or []:
         path = (out / href).resolve()
         if path.is_file() and "/" not in label:  # the release's other top-level files
-            others.append(_file_entry(path, href, label))
+            others.append(_file_entry(path, urllib.parse.quote(href), label))
     zip_name = f"{ARTIFACT}-{site.package.version}.zip"
     write(SITE_DOWNLOADS, "downloads.html", tables=tables, others=others, in_release=release is not None,
           zip_name=zip_name, zip_href=f"../../{zip_name}" if release is not None else None,
