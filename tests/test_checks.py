@@ -141,3 +141,18 @@ def test_a_capped_run_builds_only_the_values_it_judges(tmp_path: Path, monkeypat
     full = check_package(pkg, engine="arrow")
     assert len(full.report.problems) > 3 * rows
     assert set(capped.report.problems) <= set(full.report.problems)
+
+
+def test_checks_side_by_side_report_what_one_thread_reports(tmp_path: Path) -> None:
+    """The Arrow engine runs the checks on several threads; the problems, and their order, are
+    those of a single-threaded run (a faulty generated package: a problem of every code)."""
+    from kuril_data.validate.checks.base import run
+
+    generate(tmp_path / "pkg", 3_000, faults=True, seed=5)
+    package, _ = read_package(tmp_path / "pkg")
+    assert package is not None
+    tables, _ = read_tables(package, arrow=True)
+    one = list(run(REGISTRY, Context(package, tables), "arrow", workers=1))
+    assert len({p.code for p in one}) > 20
+    for _ in range(3):
+        assert list(run(REGISTRY, Context(package, tables), "arrow", workers=4)) == one
