@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from kuril_data.io.read import Table
 from kuril_data.model.package import read_package
-from kuril_data.report import CODES
+from kuril_data.report import CODES, Problem
 from kuril_data.validate import check as check_package
-from kuril_data.validate import read_tables
+from kuril_data.validate import gather, read_tables
 from kuril_data.validate.checks import REGISTRY, Check, View
 from kuril_data.validate.checks.base import CHUNK, Chunked, Context, row_list
 
@@ -156,3 +156,11 @@ def test_checks_side_by_side_report_what_one_thread_reports(tmp_path: Path) -> N
     assert len({p.code for p in one}) > 20
     for _ in range(3):
         assert list(run(REGISTRY, Context(package, tables), "arrow", workers=4)) == one
+        # lazy (--max-problems): judged in order while the next checks' candidates are found
+        assert list(run(REGISTRY, Context(package, tables), "arrow", workers=3, lazy=True)) == one
+    for cap in (1, 10, 40):
+        capped: list[Problem] = []
+        gather(run(REGISTRY, Context(package, tables), "arrow", workers=3, lazy=True), capped, cap)
+        alone: list[Problem] = []
+        gather(run(REGISTRY, Context(package, tables), "arrow", workers=1, lazy=True), alone, cap)
+        assert capped == alone and capped[:cap] == one[:cap]

@@ -191,44 +191,57 @@ def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python", *, laz
         workers: int | None = None) -> Iterator[Problem]:
     """Every problem the checks find, in the order of `checks`. Only the Arrow engine uses the finders.
 
-    `lazy` (a run that may stop early, at --max-problems): each unit's candidates are found just
-    before it is judged, one unit at a time, so a stopped run never finds those of the units it
-    did not reach; otherwise a check's finders run side by side first (`find_all`).
-
-    Not lazy, the Arrow engine runs the checks themselves side by side on `workers` threads
-    (default `threads()`): the finders' kernels release the GIL, so one check's Arrow work
-    overlaps another's judgement. Each check's problems are collected whole and yielded in the
-    order of `checks`, so the report is the one a single thread gives."""
+    The Arrow engine uses `workers` threads (default `threads()`); the finders' kernels release
+    the GIL, so Arrow work overlaps judging, and the problems come in the order of `checks`, as
+    from a single thread:
+    - not `lazy`: the checks run side by side, each check's problems collected whole;
+    - `lazy` (a run that may stop early, at --max-problems): checks are judged one after another
+      in this thread, while the candidates of the next `workers - 1` checks are found (index
+      arrays, 8 bytes a row); a stopped run never judges, so never builds the values of, a check
+      it did not reach.
+    """
     if engine == "arrow":
         for table in ctx.tables.values():
             for name in table.resource.schema.names:
                 table.array(name)  # made here, not in the finders' threads
     checks = list(checks)
     workers = threads() if workers is None else workers
-    if engine != "arrow" or lazy or workers < 2 or len(checks) < 2:
+    if engine != "arrow" or workers < 2 or len(checks) < 2:
         for check in checks:
-            yield from _run_one(check, ctx, engine, lazy)
+            yield from _judged(check, ctx, *_found(check, ctx, engine, lazy))
         return
     with ThreadPoolExecutor(workers) as pool:
-        done = [pool.submit(lambda c=check: list(_run_one(c, ctx, engine, False))) for check in checks]
+        if lazy:
+            done = [pool.submit(_found, c, ctx, engine) for c in checks[:workers - 1]]
+        else:
+            done = [pool.submit(lambda c=c: list(_judged(c, ctx, *_found(c, ctx, engine)))) for c in checks]
         try:
-            for future in done:
-                yield from future.result()
+            for i, check in enumerate(checks):
+                if not lazy:
+                    yield from done[i].result()
+                    continue
+                if i + workers - 1 < len(checks):
+                    done.append(pool.submit(_found, checks[i + workers - 1], ctx, engine))
+                yield from _judged(check, ctx, *done[i].result())
         finally:
             for future in done:
                 future.cancel()
 
 
-def _run_one(check: Check, ctx: Context, engine: Engine, lazy: bool) -> Iterator[Problem]:
+def _found(check: Check, ctx: Context, engine: Engine, lazy: bool = False
+           ) -> tuple[list[Any], Iterable[Rows | None]]:
+    """The units of a check and the candidates of each (None: judge every row). `lazy`: found one
+    unit at a time, as the judging reaches it."""
     units = list(check.units(ctx))
-    candidates: Iterable[Rows | None]
     if engine != "arrow":
-        candidates = [None] * len(units)
-    elif lazy and check.find is not None and type(check).find_all is Check.find_all:
+        return units, [None] * len(units)
+    if lazy and check.find is not None and type(check).find_all is Check.find_all:
         find = check.find
-        candidates = (find(ctx, u) for u in units)
-    else:
-        candidates = check.find_all(ctx, units)
+        return units, (find(ctx, u) for u in units)
+    return units, check.find_all(ctx, units)
+
+
+def _judged(check: Check, ctx: Context, units: list[Any], candidates: Iterable[Rows | None]) -> Iterator[Problem]:
     for unit, rows in zip(units, candidates, strict=True):
         if rows is None or len(rows):
             yield from check.judge(ctx, unit, View(unit.table, rows))
