@@ -148,3 +148,12 @@ def test_page_id_finder_folds_as_the_judgement(tmp_path: Path) -> None:
     found = [p for p in _same(pkg) if p.code == "unsafe-id"]
     assert {p.line for p in found} >= {len(lines) + 1 + k for k in (0, 1, 2, 3, 4, 5, 7, 8, 10, 12, 14)}
     assert _missed(pkg) == []
+
+
+def test_known_language_tags_are_what_langcodes_accepts() -> None:
+    """The tags language_ok answers without importing langcodes are valid to langcodes itself."""
+    import langcodes
+
+    from kuril_data.validate.checks.cells import KNOWN_LANGUAGE_TAGS
+
+    assert all(langcodes.tag_is_valid(tag) for tag in KNOWN_LANGUAGE_TAGS)
