@@ -83,6 +83,11 @@ class Table:
         return self._lines[i] if self._lines is not None else i + 2
 
     @property
+    def arrow_read(self) -> bool:
+        """Read by the Arrow reader: its columns are Arrow arrays, lists only when asked for."""
+        return isinstance(self.columns, LazyColumns)
+
+    @property
     def num_rows(self) -> int:
         return self._num_rows
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from kuril_data.io.read import Table
 from kuril_data.model import dates
 from kuril_data.report import Problem
-from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
+from kuril_data.validate.checks.base import Check, Context, Message, Rows, View, rows_of, values_at
 
 # Events that bring their document into being: they cannot precede what that document answers.
 _ISSUING = ("dispatch", "signing", "publication")
@@ -123,15 +123,16 @@ class DateCitation(Check):
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         citations = ctx.tables["citations"]
-        by_id = ctx.memo(("rows", citations.file, "citation_id"),
-                         lambda: {cid: i for i, cid in enumerate(citations.column("citation_id"))})
-        for eid, cid, line in zip(view.column("event_id"), view.column("date_citation_id"), view.lines, strict=True):
-            j = by_id.get(cid) if cid else None
+        cids = list(view.column("date_citation_id"))
+        rows = [j if cid else None for cid, j in zip(cids, rows_of(ctx, citations, "citation_id", cids), strict=True)]
+        cited, evidence = values_at(citations, "event_id", rows), values_at(citations, "evidence", rows)
+        for eid, cid, j, their, text, line in zip(view.column("event_id"), cids, rows, cited, evidence, view.lines,
+                                                  strict=True):
             if j is None:
                 continue  # empty, or reported as a foreign key
-            if citations.column("event_id")[j] != eid:
+            if their != eid:
                 yield self.MISMATCH(unit.table, line, "date_citation_id", citation=cid)
-            if not dates.has_date_expression(citations.column("evidence")[j]):
+            if not dates.has_date_expression(text or ""):
                 yield self.UNDATED(unit.table, line, "date_citation_id", citation=cid)
 
 
@@ -315,16 +316,17 @@ class LinkBasis(Check):
         return ctx.memo(("actor-spellings",), build)
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
-        evidence = _index(ctx.tables["citations"], "citation_id", "evidence")
         names = self._names(ctx)
-        rows = zip(view.column("actor_id"), view.column("citation_id"), view.column("basis"),
+        cites = ctx.tables["citations"]
+        cids = list(view.column("citation_id"))
+        evidence = values_at(cites, "evidence", rows_of(ctx, cites, "citation_id", cids))
+        rows = zip(view.column("actor_id"), cids, evidence, view.column("basis"),
                    view.column("note"), view.lines, strict=True)
-        for actor, citation, basis, note, line in rows:
+        for actor, citation, text, basis, note, line in rows:
             if basis == "inferred":
                 if not note:
                     yield self.NO_NOTE(unit.table, line, "note")
                 continue
-            text = evidence.get(citation)
             if text is None or actor not in names:
                 continue  # a dangling key is foreign-key's to report
             folded = text.casefold()
@@ -349,11 +351,14 @@ class RepeatedAccount(Check):
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         cites = ctx.tables["citations"]
-        passage = {cid: (src, loc, " ".join(ev.split())) for cid, src, loc, ev in zip(
-            cites.column("citation_id"), cites.column("source_id"), cites.column("locator"),
-            cites.column("evidence"), strict=True)}
-        # The judgement needs every account of a disagreement, not only the rows of the view.
         table = unit.table
+        # The passage of each citation an account cites (only those: the citations table is larger).
+        cids = sorted(set(table.column("citation_id")))
+        rows = rows_of(ctx, cites, "citation_id", cids)
+        passage = {cid: (src, loc, " ".join(ev.split())) for cid, j, src, loc, ev in zip(
+            cids, rows, values_at(cites, "source_id", rows), values_at(cites, "locator", rows),
+            values_at(cites, "evidence", rows), strict=True) if j is not None}
+        # The judgement needs every account of a disagreement, not only the rows of the view.
         seen: dict[str, list[str]] = {}
         first: dict[tuple[str, str], str] = {}
         for disagreement, citation in zip(table.column("disagreement_id"), table.column("citation_id"), strict=True):
@@ -380,6 +385,20 @@ _LINES = re.compile(r"\blines? ([1-9][0-9]*)(?:-([1-9][0-9]*))?")
 def _span(text: str) -> tuple[int, int] | None:
     m = _LINES.match(text)
     return (int(m.group(1)), int(m.group(2) or m.group(1))) if m else None
+
+
+def _cited_at_lines(cites: Table, key: str) -> list[int]:
+    """The citations that cite a record (`key` filled) at lines their locator names: the only ones
+    `_span` finds a span in (found with Arrow when the table was read by it)."""
+    if cites.arrow_read:
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+
+        lined = pc.match_substring_regex(cites.array("locator"), r"\Alines? [1-9]")
+        return list(v.rows(pc.and_(v.filled(cites.array(key)), lined)).to_pylist())
+    return [i for i, (rid, locator) in enumerate(zip(cites.column(key), cites.column("locator"), strict=True))
+            if rid and _span(locator)]
 
 
 class RoleDates(Check):
@@ -413,8 +432,9 @@ class RoleDates(Check):
                 if table is None or key not in cites.columns or not {key, "date"} <= set(table.columns):
                     continue
                 when = _index(table, key, "date")
-                for rid, source, locator in zip(cites.column(key), cites.column("source_id"),
-                                                cites.column("locator"), strict=True):
+                rows = _cited_at_lines(cites, key)
+                for rid, source, locator in zip(cites.take(key, rows), cites.take("source_id", rows),
+                                                cites.take("locator", rows), strict=True):
                     span = _span(locator)
                     if rid and when.get(rid) and span:
                         found.setdefault(source, []).append((*span, when[rid]))
@@ -423,18 +443,20 @@ class RoleDates(Check):
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         cites = ctx.tables["citations"]
-        by_id = ctx.memo(("rows", cites.file, "citation_id"),
-                         lambda: {cid: i for i, cid in enumerate(cites.column("citation_id"))})
         dated = self._dated(ctx)
-        for when, citation, note, line in zip(view.column("date"), view.column("citation_id"), view.column("note"),
-                                              view.lines, strict=True):
-            mine, j = _range(when), by_id.get(citation)
-            if mine is None or j is None:
+        cids = list(view.column("citation_id"))
+        rows = rows_of(ctx, cites, "citation_id", cids)
+        cited = zip(values_at(cites, "locator", rows), values_at(cites, "evidence", rows),
+                    values_at(cites, "source_id", rows), strict=True)
+        for when, citation, note, line, (locator, evidence, source) in zip(
+                view.column("date"), cids, view.column("note"), view.lines, cited, strict=True):
+            mine = _range(when)
+            if mine is None or locator is None or evidence is None:
                 continue  # undated, invalid, or a dangling key: nothing to compare here
-            span = _span(cites.column("locator")[j])
+            span = _span(locator)
             spans = ([span] if span else []) + [(int(a), int(b or a)) for a, b in _LINES.findall(note)]
-            support = dates.stated_dates(cites.column("evidence")[j])
-            support += [d for first, last, d in dated.get(cites.column("source_id")[j], [])
+            support = dates.stated_dates(evidence)
+            support += [d for first, last, d in dated.get(source or "", [])
                         if any(first <= hi and lo <= last for lo, hi in spans)]
             ranges = [r for r in map(_range, support) if r is not None]
             if not ranges:
