@@ -202,11 +202,7 @@ def _referred(ctx: Context, target: Table) -> set[str]:
     name, key = target.resource.name, target.resource.schema.primary_key[0]
     found: set[str] = set()
     for table, column, self_ref in _referring(ctx, name):
-        values = table.column(column)
-        if self_ref:
-            found.update(v for v, own in zip(values, table.column(key), strict=True) if v and v != own)
-        else:
-            found.update(v for v in values if v)
+        found.update(_distinct(table, column, key if self_ref else None))
     # A disagreement account (a table that refers to none of the cited records directly) whose
     # citation is one of this record's counts as a reference: the record is part of the disagreement.
     citations = ctx.tables.get("citations")
@@ -225,9 +221,36 @@ def _referred(ctx: Context, target: Table) -> set[str]:
             continue
         for fk in fks:
             if fk.resource == "citations" and len(fk.fields) == 1 and fk.fields[0] in table.columns:
-                used.update(table.column(fk.fields[0]))
+                used.update(_distinct(table, fk.fields[0]))
+    if citations.arrow_read:  # the record of each used citation, without a list of every citation
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+
+        hit = pc.is_in(citations.array("citation_id"), value_set=lit.strings(sorted(used)))
+        found.update(v for v in pc.unique(citations.array(cited_by).filter(hit)).to_pylist() if v)
+        return found
     found.update(rid for cid, rid in zip(citations.column("citation_id"), citations.column(cited_by), strict=True)
                  if rid and cid in used)
+    return found
+
+
+def _distinct(table: Table, column: str, own: str | None = None) -> set[str]:
+    """The non-empty values of `column` (with `own`: in the rows where it differs from column
+    `own`, i.e. not pointing at themselves), as a set; with Arrow for an Arrow-read table, so no
+    list of the whole column is made."""
+    if table.arrow_read:
+        import pyarrow.compute as pc
+
+        values = table.array(column)
+        if own is not None:
+            values = values.filter(pc.not_equal(values, table.array(own)))
+        found = set(pc.unique(values).to_pylist())
+    elif own is not None:
+        found = {v for v, mine in zip(table.column(column), table.column(own), strict=True) if v != mine}
+    else:
+        found = set(table.column(column))
+    found.discard("")
     return found
 
 
