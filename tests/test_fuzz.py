@@ -12,16 +12,22 @@ A short budget runs by default (CI). For a long run: `KURIL_DATA_FUZZ=500 pytest
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
+import threading
+import time
 import tracemalloc
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kuril_data.cli import cli
+from kuril_data.io.download import Budget, DownloadError, download, url_for
 from kuril_data.load import LoadError, load
 from kuril_data.release.build import build_release
 
@@ -339,3 +346,134 @@ def test_fuzz_budget_is_documented() -> None:
     """The long run's switch is named in SECURITY.md, so it can be found."""
     assert "KURIL_DATA_FUZZ" in (ROOT / "SECURITY.md").read_text(encoding="utf-8")
     assert VALID.is_dir()
+
+
+# --- a hostile mirror -------------------------------------------------------------------------------
+# A real http.server on 127.0.0.1 in a thread that misbehaves as a mirror may: slow, huge, compressed,
+# redirecting, lying about its length. Every loop on its side is bounded (it stops by itself when the
+# client has gone or after MIRROR_SECONDS); the client must refuse within its budget, keep nothing, and
+# never raise anything but DownloadError.
+
+MIRROR_SECONDS = 3.0
+BODY = b"the pinned file\n" * 64
+BOMB = zlib.compress(b"\0" * (8 * 2**20), 9)  # 8 MiB of zeros in ~8 KB
+
+
+class _HostileMirror(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _head(self, code: int = 200, **headers: str) -> None:
+        self.send_response(code)
+        for k, v in headers.items():
+            self.send_header(k.replace("_", "-"), v)
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        mode = self.path.strip("/").split("/")[0]
+        stop = time.monotonic() + MIRROR_SECONDS
+        with suppress(OSError):
+            if mode == "ok":
+                self._head(Content_Length=str(len(BODY)))
+                self.wfile.write(BODY)
+            elif mode == "slow":  # one byte every 0.05 s, and a length that promises 10 MB
+                self._head(Content_Length=str(10**5))
+                while time.monotonic() < stop:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            elif mode == "silent":  # headers, then nothing
+                self._head(Content_Length=str(len(BODY)))
+                time.sleep(MIRROR_SECONDS)
+            elif mode == "huge-length":
+                self._head(Content_Length=str(10**12))
+                self.wfile.write(BODY)
+            elif mode == "huge":  # no length, just bytes until the client goes
+                self._head(Connection="close")
+                chunk = b"\0" * 65536
+                while time.monotonic() < stop:
+                    self.wfile.write(chunk)
+            elif mode == "gzip":
+                self._head(Content_Length=str(len(BOMB)), Content_Encoding="deflate")
+                self.wfile.write(BOMB)
+            elif mode == "short":  # promises more than it sends
+                self._head(Content_Length=str(len(BODY) * 2), Connection="close")
+                self.wfile.write(BODY)
+            elif mode == "long":  # sends more than it promised (the rest is a next "response")
+                self._head(Content_Length="10")
+                self.wfile.write(BODY)
+            elif mode == "loop":
+                self._head(302, Location=self.path, Content_Length="0")
+            elif mode == "ftp":
+                self._head(302, Location="ftp://127.0.0.1/x", Content_Length="0")
+            elif mode == "file":
+                self._head(302, Location="file:///etc/passwd", Content_Length="0")
+            elif mode == "redirect-ok":
+                self._head(301, Location="/ok/file", Content_Length="0")
+            else:
+                self._head(404, Content_Length="0")
+
+
+MIRROR_MODES = ["slow", "silent", "huge-length", "huge", "gzip", "short", "long", "loop", "ftp", "file", "missing"]
+
+
+@pytest.fixture(scope="module")
+def hostile_mirror() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostileMirror)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+MIRROR_BUDGET = Budget(max_bytes=1 * 2**20, seconds=1.0, read_timeout=0.5)
+
+
+def test_hostile_mirror_serves_the_pinned_file(hostile_mirror: str, tmp_path: Path) -> None:
+    """The harness's control: an honest answer (also after a redirect) is downloaded and verified."""
+    for path in ("ok/file", "redirect-ok/file"):
+        target = tmp_path / path.replace("/", "-")
+        download(f"{hostile_mirror}/{path}", hashlib.sha256(BODY).hexdigest(), target, MIRROR_BUDGET)
+        assert target.read_bytes() == BODY
+
+
+@FUZZ
+@given(mode=st.sampled_from(MIRROR_MODES), sub=st.text(alphabet="abc/%.", max_size=6))
+def test_fuzz_hostile_mirror(hostile_mirror: str, tmp_path_factory: pytest.TempPathFactory, mode: str,
+                             sub: str) -> None:
+    """Each misbehaviour is refused with a DownloadError within the budget (plus one read timeout),
+    in bounded memory, and leaves nothing in the target folder."""
+    folder = tmp_path_factory.mktemp("mirror")
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(DownloadError) as caught:
+            download(url_for(f"{hostile_mirror}/{mode}", sub or "f"), hashlib.sha256(BODY).hexdigest(),
+                     folder / "f.txt", MIRROR_BUDGET)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < MIRROR_BUDGET.seconds + MIRROR_BUDGET.read_timeout + 0.5, mode
+    assert peak < 16 * 2**20, (mode, peak)
+    assert hostile_mirror in str(caught.value) or "://" in str(caught.value)
+    assert list(folder.iterdir()) == [], mode
+
+
+@pytest.mark.parametrize(("mode", "why"), [
+    ("slow", "took longer than 1 s"), ("silent", "stopped sending"), ("huge-length", "announces 1000000000000 bytes"),
+    ("huge", "more than 1048576 bytes"), ("gzip", "more than 1048576 bytes"), ("short", "but sent"),
+    ("long", "checksum mismatch"), ("loop", "redirect"), ("ftp", "not an http(s) URL"), ("file", "not an http(s) URL"),
+    ("missing", "HTTP 404"),
+])
+def test_hostile_mirror_reasons(hostile_mirror: str, tmp_path: Path, mode: str, why: str) -> None:
+    """Each refusal says why, naming the URL."""
+    with pytest.raises(DownloadError, match=re.escape(why)):
+        download(f"{hostile_mirror}/{mode}/f", hashlib.sha256(BODY).hexdigest(), tmp_path / "f", MIRROR_BUDGET)
+    assert not any(tmp_path.iterdir())

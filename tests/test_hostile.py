@@ -107,6 +107,21 @@ CASES: list[tuple[str, Mutation, str, str, int | None, int]] = [
     ("homoglyph-id", _edit(ACTORS, b"gromyko,A.", "gr\u043emyko,A.".encode()), "pattern", ACTORS, 2, 1),
     ("zero-width-id", _edit(ACTORS, b"gromyko,A.", "grom\u200byko,A.".encode()), "control-character", ACTORS, 2, 1),
     ("bidi-override", _edit(ACTORS, b"A. A. Gromyko", "A. A.\u202eGromyko".encode()), "control-character", ACTORS, 2, 1),
+    # The documented invisible set (report.INVISIBLE): refused in names, titles and ids, located.
+    ("line-separator-title", _edit(EVENTS, b"Signing of", "Signing\u2028of".encode()), "control-character", EVENTS, 3, 1),
+    ("tag-characters-name", _edit(ACTORS, b"A. A. Gromyko", "A. A. Gromyko\U000e0041\U000e0042".encode()),
+     "control-character", ACTORS, 2, 1),
+    ("hangul-filler-title", _edit(EVENTS, b"Signing of", "Signing\u3164of".encode()), "control-character", EVENTS, 3, 1),
+    ("halfwidth-filler-id", _edit(ACTORS, b"gromyko,A.", "gromyko\uffa0,A.".encode()), "control-character", ACTORS, 2, 1),
+    ("bidi-isolate-name", _edit(ACTORS, b"A. A. Gromyko", "A. A.\u2067Gromyko".encode()), "control-character", ACTORS, 2, 1),
+    ("invisible-only-title", _edit(EVENTS, b",Signing of the Joint Declaration,", ",\u3164,".encode()), "required",
+     EVENTS, 3, 1),
+    ("zero-width-only-title", _edit(EVENTS, b",Signing of the Joint Declaration,", ",\u200b\u115f,".encode()),
+     "required", EVENTS, 3, 1),
+    ("bidi-in-descriptor-title", _descriptor(lambda d: d.update(title="kuril\u202edata")), "unsafe-text",
+     "datapackage.json", None, 1),
+    ("esc-in-descriptor-description", _descriptor(lambda d: d.update(description="x\x1b[2Jy\x7f")), "unsafe-text",
+     "datapackage.json", None, 1),
     ("us-spreadsheet-date", _edit(EVENTS, b",1956-10-19,", b",10/19/1956,"), "edtf", EVENTS, 3, 1),
     ("european-date", _edit(EVENTS, b",1956-10-19,", b",19.10.1956,"), "edtf", EVENTS, 3, 1),
     ("impossible-date", _edit(EVENTS, b",1956-10-19,", b",1956-02-30,"), "edtf", EVENTS, 3, 1),
@@ -243,3 +258,47 @@ def test_fifo_is_not_read(valid_package: Path) -> None:
     result = CliRunner().invoke(cli, ["validate", str(valid_package)])
     assert result.exit_code == 1
     assert "data/events.csv: the data file is not a regular file [file-missing]" in result.output
+
+
+INVISIBLE_SAMPLES = "\u202e\u2066\u200f\u061c\u2028\u2029\U000e0041\u3164\x1b\x7f"
+
+
+def test_problem_output_escapes_bidi_and_invisible_characters() -> None:
+    """Text and GitHub annotations never carry a raw bidi control or invisible character, wherever
+    it sits (file, field, message): each is shown as \\uNNNN."""
+    from kuril_data.report import Problem
+
+    p = Problem(f"data/x{INVISIBLE_SAMPLES}.csv", 2, f"f{INVISIBLE_SAMPLES}", "control-character",
+                f"m{INVISIBLE_SAMPLES}")
+    for out in (p.to_text(), p.to_github()):
+        assert not any(c in out for c in INVISIBLE_SAMPLES), out
+        assert "\\u202e" in out and "\\U000e0041" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_diff_escapes_bidi_and_invisible_characters(tmp_path: Path, fmt: str) -> None:
+    """`diff` (text and Markdown) prints a changed value holding bidi controls escaped."""
+    old = build_package(_mkdir(tmp_path / "old"))
+    new = build_package(_mkdir(tmp_path / "new"))
+    _edit(EVENTS, b"Signing of", f"Signing{INVISIBLE_SAMPLES}of".encode())(new)
+    result = CliRunner().invoke(cli, ["diff", "--format", fmt, str(old), str(new)])
+    assert result.exit_code in (0, 1), result.output
+    assert "Signing" in result.output
+    assert not any(c in result.output for c in INVISIBLE_SAMPLES), result.output
+    assert "\\u202e" in result.output
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("name", ["a onfocus=alert(1) autofocus b", "x\"><script>", "Kind", "kind\u202e", "", "a" * 300])
+def test_site_attribute_names_come_from_a_fixed_alphabet(name: str) -> None:
+    """A field name never becomes an attribute name as it is: only [a-z0-9-] reach the markup."""
+    import re
+
+    from kuril_data.outputs.site.build import attr_name
+
+    assert re.fullmatch(r"[a-z0-9-]{1,130}", attr_name(name) or "x"), attr_name(name)
+    assert attr_name("date_basis") == "date-basis"

@@ -18,9 +18,10 @@ from click.testing import CliRunner
 
 import kuril_data
 from kuril_data.cli import cli
+from kuril_data.load import LoadError
 from kuril_data.release import registry as releases
 from kuril_data.release.build import build_release
-from kuril_data.release.registry import ReleaseError, fetch_release, record_release, registry
+from kuril_data.release.registry import fetch_release, record_release, registry
 
 from .conftest import ROOT, closed_port_url, serve
 from .test_release import releasable
@@ -129,7 +130,7 @@ def test_tampered_zip_is_refused_and_nothing_cached(built: Path, tmp_path: Path,
     with serve(mirror(tmp_path, bytes(data))) as url:
         monkeypatch.setenv("KURIL_DATA_RELEASES_URL", url)
         result = CliRunner().invoke(cli, ["fetch", VERSION])
-        with pytest.raises(ReleaseError, match="checksum mismatch"):
+        with pytest.raises(LoadError, match="checksum mismatch"):
             kuril_data.load(version=VERSION)
     assert result.exit_code == 2
     assert result.output == (f"Error: release {VERSION}: {url}/v{VERSION}/{ZIP}: checksum mismatch, the file's "
@@ -142,7 +143,7 @@ def test_unknown_version(cache: Path) -> None:
     result = CliRunner().invoke(cli, ["fetch", "9.9.9"])
     assert result.exit_code == 2
     assert result.output.startswith("Error: unknown version '9.9.9': this kuril-data knows the published versions: ")
-    with pytest.raises(ReleaseError, match="unknown version"):
+    with pytest.raises(LoadError, match="unknown version"):
         kuril_data.load(version="9.9.9")
     assert not any(cache.rglob("*"))
 
@@ -153,7 +154,7 @@ def test_network_failure(built: Path, cache: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("KURIL_DATA_RELEASES_URL", closed_port_url())
     result = CliRunner().invoke(cli, ["fetch", VERSION])
     assert result.exit_code == 2
-    assert "download failed (ConnectionError: network or server unreachable)" in result.output
+    assert "download failed (Connection refused: network or server unreachable)" in result.output
     assert not any(cache.rglob("*"))
 
 
@@ -297,3 +298,63 @@ def test_release_double_slash_member_stays_inside_and_out_gets_the_whole_folder(
     assert inside.read_bytes() == b"owned"
     assert (folder / "README.md").read_bytes() == b"readme" and (folder / "datapackage.json").read_bytes() == b"{}"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [top, f"{top}.zip"]
+
+
+# --- hostile caches, mirrors and settings (issue 23) -------------------------------------------------
+
+def test_tampered_cached_folder_is_never_copied_or_verified(served: str, cache: Path, tmp_path: Path) -> None:
+    """A cached release folder edited after download: `fetch --out` copies the folder unpacked fresh
+    from the verified zip, never the edited one, and the cache is repaired too."""
+    first = fetch_release(VERSION)
+    descriptor = first.folder / "datapackage.json"
+    pristine = descriptor.read_bytes()
+    descriptor.write_text('{"tampered": true}', encoding="utf-8")
+    (first.folder / "extra.html").write_text("<script>alert(1)</script>", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["fetch", VERSION, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out" / f"kuril-data-{VERSION}"
+    assert (out / "datapackage.json").read_bytes() == pristine
+    assert not (out / "extra.html").exists()
+    again = fetch_release(VERSION)
+    assert (again.folder / "datapackage.json").read_bytes() == pristine
+    assert not (again.folder / "extra.html").exists()
+
+
+def test_ftp_mirror_is_a_clear_error(built: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ftp:// releases URL names the URL and the rule, never 'cannot write <cache path>'."""
+    pin(monkeypatch, built.read_bytes())
+    monkeypatch.setenv("KURIL_DATA_RELEASES_URL", "ftp://127.0.0.1:1/m")
+    result = CliRunner().invoke(cli, ["fetch", VERSION])
+    assert result.exit_code == 2
+    assert "ftp://127.0.0.1:1/m/" in result.output and "not an http(s) URL" in result.output
+    assert "cannot write" not in result.output
+    assert not any(cache.rglob("*"))
+
+
+@pytest.mark.parametrize("blocked", ["cache", "cache/releases", f"cache/releases/{VERSION}"])
+def test_file_in_place_of_the_cache_folder(served: str, cache: Path, blocked: str, tmp_path: Path) -> None:
+    """A file where a cache folder should be: LoadError from load(), exit 2 from fetch, never an OSError."""
+    (tmp_path / blocked).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / blocked).write_text("not a folder", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"not a folder|cannot write"):
+        kuril_data.load("events", version=VERSION)
+    result = CliRunner().invoke(cli, ["fetch", VERSION])
+    assert result.exit_code == 2 and result.output.startswith("Error: release"), result.output
+
+
+def test_cache_dir_expands_the_home(served: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """KURIL_DATA_CACHE_DIR='~/x' is the x folder in the home, not a literal './~' folder."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KURIL_DATA_CACHE_DIR", "~/x")
+    monkeypatch.chdir(tmp_path)
+    result = fetch_release(VERSION)
+    assert result.zip == tmp_path / "home" / "x" / "releases" / VERSION / ZIP
+    assert not (tmp_path / "~").exists()
+
+
+def test_unknown_users_home_is_a_clear_error(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KURIL_DATA_CACHE_DIR", "~no-such-user-kuril/x")
+    with pytest.raises(LoadError, match="KURIL_DATA_CACHE_DIR='~no-such-user-kuril/x': cannot expand"):
+        kuril_data.load(version=VERSION)
+    result = CliRunner().invoke(cli, ["fetch", VERSION])
+    assert result.exit_code == 2 and "cannot expand" in result.output, result.output

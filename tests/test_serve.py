@@ -142,7 +142,8 @@ def test_evidence_for_one_record(real_export: Path) -> None:
 def test_prepared_finds_the_database(real_export: Path, valid_package: Path) -> None:
     """serve accepts the SQLite file, its folder, or a package folder (exported to a temporary folder)."""
     with prepared(real_export / "kuril-data.sqlite") as served:
-        assert served.metadata == real_export / "metadata.json"
+        assert served.metadata is not None and served.metadata != real_export / "metadata.json"
+        assert served.metadata.read_bytes() == (real_export / "metadata.json").read_bytes()  # generated alike
     with prepared(real_export) as served:
         assert served.database == real_export / "kuril-data.sqlite"
     with prepared(valid_package) as served:
@@ -178,5 +179,66 @@ def test_cli_serve_runs_datasette(real_export: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(datasette_cli.cli, "main", lambda args, **_: seen.append(list(args)))
     result = CliRunner().invoke(cli, ["serve", "--port", "8123", str(real_export)])
     assert result.exit_code == 0, result.output
-    assert seen == [["serve", str(real_export / "kuril-data.sqlite"), "--host", "127.0.0.1", "--port", "8123",
-                     "--metadata", str(real_export / "metadata.json")]]
+    assert seen[0][:6] == ["serve", str(real_export / "kuril-data.sqlite"), "--host", "127.0.0.1", "--port", "8123"]
+    assert seen[0][6] == "--metadata" and seen[0][7] != str(real_export / "metadata.json")
+
+
+def test_serve_never_uses_a_folders_metadata(tmp_path: Path) -> None:
+    """A release folder whose metadata.json adds scripts and HTML (whoever made the folder): serve
+    generates its own metadata from the folder's package, so none of it reaches the reader's browser."""
+    folder = tmp_path / "rel"
+    export(ROOT, folder, ["sqlite"])
+    for rel in ("datapackage.json", "schemas"):
+        src = ROOT / rel
+        if src.is_dir():
+            import shutil
+
+            shutil.copytree(src, folder / rel)
+        else:
+            (folder / rel).write_bytes(src.read_bytes())
+    (folder / "metadata.json").write_text(json.dumps({
+        "extra_js_urls": ["https://evil.example/x.js"], "extra_css_urls": ["https://evil.example/x.css"],
+        "description_html": "<img src=x onerror=alert(1)>", "license_url": "javascript:alert(1)"}), encoding="utf-8")
+    with prepared(folder) as served:
+        assert served.metadata is not None
+        text = served.metadata.read_text(encoding="utf-8")
+    for bad in ("evil.example", "onerror", "javascript:", "extra_js_urls", "description_html"):
+        assert bad not in text
+
+
+def test_datasette_links_are_only_http(tmp_path: Path) -> None:
+    """The descriptor's homepage and licence path never become javascript: links on Datasette pages."""
+    from kuril_data.outputs.datasette import datasette_metadata
+
+    package, _ = read_package(ROOT)
+    assert package is not None
+    package.descriptor["homepage"] = "javascript:alert(1)"
+    package.descriptor["licenses"] = [{"name": "x", "path": "javascript:alert(document.domain)"}]
+    meta = datasette_metadata(package, "0")
+    assert not meta["license_url"].startswith("javascript") and meta["source_url"].startswith("http")
+
+
+def test_serve_cleans_up_on_sigterm(valid_package: Path, tmp_path: Path) -> None:
+    """`serve` on a package folder stopped by SIGTERM (or SIGINT) removes its temporary export."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        env = {**os.environ, "TMPDIR": str(tmp_path)}
+        before = set(tmp_path.iterdir())
+        proc = subprocess.Popen([sys.executable, "-m", "kuril_data", "serve", "--port", "0", str(valid_package)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while not any(p.name.startswith("kuril-data-serve.") for p in tmp_path.iterdir()):
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+            time.sleep(1.0)
+            proc.send_signal(sig)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert set(tmp_path.iterdir()) == before, sig

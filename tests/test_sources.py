@@ -115,7 +115,7 @@ def test_network_failure_is_refused(valid_package: Path, cache: Path, monkeypatc
     monkeypatch.setenv("KURIL_DATA_SOURCES_URL", closed_port_url())
     result = fetch(valid_package)
     assert result.exit_code == 2
-    assert "download failed (ConnectionError: network or server unreachable)" in result.output
+    assert "download failed (Connection refused: network or server unreachable)" in result.output
     assert "Traceback" not in result.output
     assert files(cache.parent) == {}
 

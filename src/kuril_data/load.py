@@ -67,15 +67,20 @@ def load(table: str | None = None, *, source: Source = None,
     is read by `kuril_data.io.versions` and validated. `version` (instead of `source`) is a published
     release, such as "0.1.0": downloaded once, verified against the checksum shipped with
     kuril-data, and read from the user cache afterwards, offline (see `kuril_data.release.registry`).
-    Raises ValueError for an unknown table name, LoadError when the source cannot be loaded and
-    `kuril_data.release.registry.ReleaseError` when the version cannot be fetched.
+    Raises ValueError for an unknown table name and LoadError when the source cannot be loaded or
+    the version cannot be fetched (unknown, network, checksum, a cache folder that cannot be written).
     """
     if version is not None:
         if source is not None:
             raise ValueError("give either source= or version=, not both")
         from kuril_data.release.registry import fetch_release
 
-        source = fetch_release(version).zip
+        try:
+            source = fetch_release(version).zip
+        except KurilDataError as exc:  # ReleaseError, DownloadError: one exception from load
+            raise LoadError(str(exc)) from None
+        except OSError as exc:
+            raise LoadError(f"release {version}: {exc.filename or ''} {exc.strerror or exc}".strip()) from None
     loaded = read_source(source)
     names = [r.name for r in loaded.package.resources]
     if table is not None and table not in names:

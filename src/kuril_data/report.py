@@ -16,10 +16,36 @@ _C1_JSON = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}  # json.dumps escapes C
 _SURROGATES = {c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)}
 _CONTROLS.update(_SURROGATES)
 _C1_JSON.update(_SURROGATES)
+# The invisible characters no name, title, id or cell may hold (SECURITY.md, "Invisible text"):
+# they make two different values look the same, reorder what a terminal or a browser shows
+# (bidi controls: U+202E turns "txt.exe" into "exe.txt"), break lines where no line ends (U+2028/9)
+# or carry hidden text (tag characters). Inclusive ranges; `kuril_data.model.text.FORBIDDEN` is
+# built from them, and every text printed for a terminal, an annotation or Markdown escapes them.
+INVISIBLE: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x061C, 0x061C),  # Arabic letter mark (bidi)
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian variation selectors and vowel separator
+    (0x200B, 0x200F),  # zero-width space, (non-)joiner, LRM, RLM
+    (0x2028, 0x202E),  # line and paragraph separators, bidi embeddings and overrides
+    (0x2060, 0x206F),  # word joiner, invisible operators, bidi isolates, deprecated format characters
+    (0x2800, 0x2800),  # braille pattern blank
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFEFF, 0xFEFF),  # zero-width no-break space (BOM)
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0xFFF9, 0xFFFB),  # interlinear annotation controls
+    (0x1D173, 0x1D17A),  # musical symbol format controls
+    (0xE0000, 0xE007F),  # tag characters
+)
+_CONTROLS.update({c: f"\\u{c:04x}" if c < 0x10000 else f"\\U{c:08x}"
+                  for a, b in INVISIBLE for c in range(a, b + 1)})
 
 
 def escape_controls(text: str) -> str:
-    """`text` with every control character written as \\xNN (a tab, a newline, an escape)."""
+    """`text` with every control character written as \\xNN (a tab, a newline, an escape) and every
+    invisible character (`INVISIBLE`: bidi controls, zero-width characters...) as \\uNNNN."""
     return text.translate(_CONTROLS)
 
 

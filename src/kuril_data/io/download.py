@@ -1,35 +1,69 @@
-"""Downloads pinned by SHA-256 and kept in the user cache: the one path every download takes.
+"""Downloads pinned by SHA-256 and kept in the user cache: the one function every network read takes.
 
 `kuril-data sources fetch` (the source texts) and pinned releases (`kuril-data fetch`,
 `kuril_data.load(version=...)`) both fetch a file from a base URL, refuse it unless its SHA-256 is
-the pinned one, and keep it in the user cache so that later runs work offline. pooch does the
-streaming and the hash check; this module adds the cache location, the clear one-line errors and
-the rule that a failed download leaves nothing behind: files are downloaded into a staging folder
-(see `kuril_data.io.transaction.staging`) and moved into place only when everything is verified.
+the pinned one, and keep it in the user cache so that later runs work offline. A mirror is
+untrusted (SECURITY.md), so `download` bounds what it can cost: http(s) only (redirects too, at
+most MAX_REDIRECTS), a total deadline (not only a per-read timeout: a mirror dripping one byte a
+second is cut off), a byte cap checked against Content-Length before reading and counted while
+reading (after decompression, when the server compresses in spite of `Accept-Encoding: identity`),
+and the file is streamed into a temporary file beside the target and renamed only after its hash
+matched. Callers put the target in a staging folder (`kuril_data.io.transaction.staging`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 from kuril_data.errors import KurilDataError
 
 CACHE_ENV = "KURIL_DATA_CACHE_DIR"  # overrides the platform's user cache folder (tests, CI, shared machines)
 APP = "kuril-data"
+SCHEMES = ("http", "https")
+MAX_REDIRECTS = 5
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one download may cost. The defaults are far above a release zip (~1 MB) or a source text."""
+
+    max_bytes: int = 256 * 1024 * 1024
+    seconds: float = 300.0  # total, from the request to the last byte
+    read_timeout: float = 30.0  # one read, within the total
+
+
+DEFAULT_BUDGET = Budget()
 
 
 class DownloadError(KurilDataError):
-    """A download could not be done or was refused (network, HTTP error, checksum mismatch): exit 2."""
+    """A download could not be done or was refused (network, HTTP error, checksum mismatch, budget): exit 2."""
+
+
+def user_path(value: str, what: str) -> Path:
+    """A folder named by the user (an environment variable, an option) with `~` and `~user` expanded,
+    the one way every path setting is read; an unknown user's home is a DownloadError naming `what`."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # Path.expanduser: "Could not determine home directory."
+        raise DownloadError(f"{what}={value!r}: cannot expand '~' (no such user, or no home folder)") from None
 
 
 def cache_dir() -> Path:
-    """The user cache folder of kuril-data: $KURIL_DATA_CACHE_DIR, else the platform's (platformdirs)."""
-    env = os.environ.get(CACHE_ENV)
+    """The user cache folder of kuril-data: $KURIL_DATA_CACHE_DIR (`~` expanded), else the platform's."""
+    env = os.environ.get(CACHE_ENV, "").strip()
     if env:
-        return Path(env)
+        return user_path(env, CACHE_ENV)
     import platformdirs
 
     return Path(platformdirs.user_cache_dir(APP, appauthor=False))
@@ -50,35 +84,122 @@ def sha256_of(path: Path) -> str:
 
 def verified(path: Path, sha256: str) -> bool:
     """Whether `path` is a regular file (not a link) whose SHA-256 is `sha256`."""
-    return path.is_file() and not path.is_symlink() and sha256_of(path) == sha256
-
-
-def download(url: str, sha256: str, target: Path) -> None:
-    """Download `url` to `target` and keep it only if its SHA-256 is `sha256`.
-
-    `target` should lie in a staging folder: pooch streams into a temporary file beside it and
-    renames it only after the hash matched. Raises DownloadError naming the URL and the reason.
-    """
-    import pooch
-    import requests
-
-    pooch.get_logger().setLevel("WARNING")  # no "Downloading ..." chatter on stderr
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=target.name, path=target.parent,
-                       progressbar=False)
-    except requests.HTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else "?"
-        raise DownloadError(f"{url}: the server answered HTTP {status}"
-                            f"{' (not found)' if status == 404 else ''}") from None
-    except requests.RequestException as exc:
-        raise DownloadError(f"{url}: download failed ({type(exc).__name__}: network or server unreachable)") \
-            from None
-    except ValueError as exc:
-        if "hash" not in str(exc).lower():
-            raise DownloadError(f"{url}: cannot download ({exc})") from None
-        raise DownloadError(f"{url}: checksum mismatch, the file's SHA-256 is not the pinned {sha256}; "
-                            "refusing it (nothing was kept)") from None
+        return path.is_file() and not path.is_symlink() and sha256_of(path) == sha256
+    except OSError:
+        return False
+
+
+def check_url(url: str) -> None:
+    """Refuse a URL that is not http(s): no file://, ftp:// or data: read by a download."""
+    if urlsplit(url).scheme.lower() not in SCHEMES or not urlsplit(url).netloc:
+        raise DownloadError(f"{url}: not an http(s) URL; only http:// and https:// mirrors are downloaded from")
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    max_redirections = MAX_REDIRECTS
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        new = headers.get("location") or headers.get("uri")
+        if new:
+            check_url(urljoin(req.full_url, new.strip()))
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    # Only the handlers named here: no FTP, file or data handler, no proxy credentials guessed.
+    return urllib.request.build_opener(_Redirects)
+
+
+def download(url: str, sha256: str, target: Path, budget: Budget | None = None) -> None:
+    """Download `url` to `target` and keep it only if its SHA-256 is `sha256`, within `budget`.
+
+    Raises DownloadError naming the URL and the reason; on any failure nothing is left at `target`.
+    """
+    check_url(url)
+    budget = budget or DEFAULT_BUDGET
+    deadline = time.monotonic() + budget.seconds
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".download-", dir=target.parent)
+    except OSError as exc:
+        raise DownloadError(f"{url}: cannot write {target.parent} ({exc.strerror or exc})") from None
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            digest = _stream(url, out, budget, deadline)
+        if digest != sha256:
+            raise DownloadError(f"{url}: checksum mismatch, the file's SHA-256 is not the pinned {sha256}; "
+                                "refusing it (nothing was kept)")
+        tmp.chmod(0o644)  # mkstemp's file is private (0600); the texts and zips are not secrets
+        os.replace(tmp, target)
     except OSError as exc:
         raise DownloadError(f"{url}: cannot write {target} ({exc.strerror or exc})") from None
-    target.chmod(0o644)  # pooch's temporary file is private (0600); the texts and zips are not secrets
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _stream(url: str, out: object, budget: Budget, deadline: float) -> str:
+    """Write the body of `url` to `out` (a binary file), returning its SHA-256; budget enforced."""
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "identity", "User-Agent": APP})
+    cap = budget.max_bytes
+    try:
+        response = _opener().open(request, timeout=min(budget.read_timeout, budget.seconds))
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if 300 <= exc.code < 400:
+            raise DownloadError(f"{url}: more than {MAX_REDIRECTS} redirects, or a redirect loop") from None
+        raise DownloadError(f"{url}: the server answered HTTP {exc.code}{' (not found)' if exc.code == 404 else ''}") \
+            from None
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, DownloadError):
+            raise reason from None
+        why = getattr(reason, "strerror", None) or reason
+        raise DownloadError(f"{url}: download failed ({why}: network or server unreachable)") from None
+    with response:
+        length = response.headers.get("Content-Length", "")
+        if length.strip().isdigit() and int(length) > cap:
+            raise DownloadError(f"{url}: the server announces {int(length)} bytes; the limit is {cap}; refusing it")
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
+            raise DownloadError(f"{url}: the server sent it in the encoding {encoding!r}, which is not read")
+        inflate = None if encoding in ("identity", "") else zlib.decompressobj(47 if "gzip" in encoding else 15)
+        digest = hashlib.sha256()
+        total = 0
+        sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DownloadError(f"{url}: took longer than {budget.seconds:g} s; refusing it")
+                if sock is not None:
+                    sock.settimeout(min(left, budget.read_timeout))
+                raw = response.read1(CHUNK)
+                if not raw:
+                    break
+                if inflate is not None:  # bounded: never more than the rest of the cap at once
+                    data = inflate.decompress(raw, cap - total + 1)
+                    while inflate.unconsumed_tail and len(data) <= cap - total:
+                        data += inflate.decompress(inflate.unconsumed_tail, cap - total - len(data) + 1)
+                else:
+                    data = raw
+                total += len(data)
+                if total > cap:
+                    raise DownloadError(f"{url}: more than {cap} bytes; refusing it")
+                digest.update(data)
+                out.write(data)  # type: ignore[attr-defined]
+        except TimeoutError:
+            if time.monotonic() >= deadline:
+                raise DownloadError(f"{url}: took longer than {budget.seconds:g} s; refusing it") from None
+            raise DownloadError(f"{url}: the server stopped sending (no data for {budget.read_timeout:g} s)") \
+                from None
+        except (zlib.error, ValueError) as exc:
+            raise DownloadError(f"{url}: corrupt {encoding} data ({exc})") from None
+        except (OSError, EOFError, http.client.HTTPException) as exc:
+            raise DownloadError(f"{url}: download failed ({type(exc).__name__}: {exc})") from None
+    if length.strip().isdigit() and inflate is None and total != int(length):
+        raise DownloadError(f"{url}: the server announced {int(length)} bytes but sent {total}")
+    return digest.hexdigest()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kuril_data.errors import KurilDataError
-from kuril_data.io.download import DownloadError, cache_dir, download, url_for, verified
+from kuril_data.io.download import DownloadError, cache_dir, check_url, download, url_for, user_path, verified
 from kuril_data.io.read import Table, read_table
 from kuril_data.io.transaction import install, staging
 from kuril_data.model.package import Package, PackageError, read_package
@@ -95,8 +95,10 @@ def mirror_url() -> str:
     if not url:
         raise SourcesError(f"no mirror configured: set {SOURCES_URL_ENV} to the base URL under which the "
                            "source texts are served (see CONTRIBUTING.md), or pass --sources DIR to validate")
-    if not url.startswith(("https://", "http://")):
-        raise SourcesError(f"{SOURCES_URL_ENV}={url!r} is not an http(s) URL")
+    try:
+        check_url(url)
+    except DownloadError:
+        raise SourcesError(f"{SOURCES_URL_ENV}={url!r} is not an http(s) URL") from None
     return url
 
 
@@ -110,19 +112,25 @@ def fetch_sources(package_path: str | os.PathLike[str] = ".", to: str | os.PathL
     """
 
     files = listed_sources(package_path)
-    dest = Path(to) if to is not None else cached_sources()
-    if dest.exists() and not dest.is_dir():
-        raise SourcesError(f"{dest} is not a folder")
+    try:
+        dest = user_path(os.fspath(to), "--to") if to is not None else cached_sources()
+    except DownloadError as exc:
+        raise SourcesError(str(exc)) from None
+    if any(p.exists() and not p.is_dir() for p in (dest, *dest.parents)):
+        raise SourcesError(f"{dest} is not a folder (a file is in the way)")
     missing = [f for f in files if not verified(dest / f.path, f.sha256)]
     if missing:
         base = base_url or mirror_url()
-        with staging(dest, "sources") as tmp:
-            for f in missing:
-                try:
-                    download(url_for(base, f.path), f.sha256, tmp / f.path)
-                except DownloadError as exc:
-                    raise SourcesError(f"source {f.source_id!r}: {exc}") from None
-            install(tmp, dest, [f.path for f in missing])
+        try:
+            with staging(dest, "sources") as tmp:
+                for f in missing:
+                    try:
+                        download(url_for(base, f.path), f.sha256, tmp / f.path)
+                    except DownloadError as exc:
+                        raise SourcesError(f"source {f.source_id!r}: {exc}") from None
+                install(tmp, dest, [f.path for f in missing])
+        except OSError as exc:
+            raise SourcesError(f"cannot write {exc.filename or dest} ({exc.strerror or exc})") from None
     return Fetched(dest, tuple(f.path for f in missing), tuple(f.path for f in files if f not in missing))
 
 
@@ -131,11 +139,17 @@ def default_sources() -> Path | None:
     `sources fetch` filled (when it holds any file), else None."""
     env = os.environ.get(SOURCES_ENV, "").strip()
     if env:
-        folder = Path(env).expanduser()
+        try:
+            folder = user_path(env, SOURCES_ENV)
+        except DownloadError as exc:
+            raise SourcesError(str(exc)) from None
         if not folder.is_dir():
             raise SourcesError(f"{SOURCES_ENV}={env!r} is not a folder")
         return folder
-    cached = cached_sources()
+    try:
+        cached = cached_sources()
+    except DownloadError as exc:
+        raise SourcesError(str(exc)) from None
     if cached.is_dir() and any(p.is_file() for p in cached.iterdir()):
         return cached
     return None

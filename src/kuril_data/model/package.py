@@ -20,6 +20,7 @@ from kuril_data.model.dates import EARLIEST, LATEST
 from kuril_data.model.layout import reserved_path, reserved_resource
 from kuril_data.model.limits import DEFAULT_LIMITS, Limits
 from kuril_data.model.standard import certain_package, certain_schema
+from kuril_data.model.text import FORBIDDEN
 from kuril_data.model.types import SUPPORTED_TYPES
 from kuril_data.report import Problem
 
@@ -37,7 +38,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # Lone surrogates (from a `\\ud800` escape) cannot be written as UTF-8; control characters
 # (C0, DEL, C1) would drive a terminal or break a file format: no descriptor or schema text holds one.
-_UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNSAFE_TEXT = re.compile(FORBIDDEN.pattern[:-1] + "\ud800-\udfff]")  # controls, invisible characters, surrogates
 # Names SQLite gives every table's row id: a column of that name hides it (and breaks full-text search).
 ROWID_NAMES = ("rowid", "oid", "_rowid_")
 
@@ -241,7 +242,8 @@ def unsafe_text(doc: Any, rel: str, code: str = "unsafe-text") -> Iterator[Probl
         if isinstance(value, str):
             bad = _UNSAFE_TEXT.search(value)
             if bad:
-                kind = "a lone surrogate" if 0xD800 <= ord(bad.group()) < 0xE000 else "a control character"
+                kind = "a lone surrogate" if 0xD800 <= ord(bad.group()) < 0xE000 else \
+                    "a control or invisible character"
                 yield Problem(rel, None, where or None, code,
                               f"text holds {kind} (U+{ord(bad.group()):04X}); write it as plain Unicode text")
         elif isinstance(value, dict):

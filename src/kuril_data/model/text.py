@@ -8,11 +8,13 @@ import sys
 import unicodedata
 from functools import lru_cache
 
-# Characters no cell may hold: C0/C1 controls, and invisible format characters (zero-width,
-# bidirectional overrides, BOM) that make two different values look the same.
-FORBIDDEN = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
-)
+from kuril_data.report import INVISIBLE
+
+# Characters no cell, name, title or id may hold: C0/C1 controls, and the invisible characters of
+# `kuril_data.report.INVISIBLE` (zero-width, bidi controls, fillers, tags...) that make two
+# different values look the same.
+FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f" + "".join(
+    f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in INVISIBLE) + "]")
 FORMULA_START = ("=", "+", "-", "@")
 
 
@@ -87,6 +89,23 @@ def nfc(text: str) -> str:
 def is_nfc(text: str) -> bool:
     """Whether `nfc` leaves the text as it is."""
     return text.isascii() or long_combining_run(text) is not None or unicodedata.is_normalized("NFC", text)
+
+
+def web_url(value: object) -> str | None:
+    """`value` when it is an absolute http(s) URL with no control or invisible character, else None:
+    the only links taken from data into a page (never `javascript:`, `data:` or a relative path)."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str) or FORBIDDEN.search(value) or any(c.isspace() for c in value):
+        return None
+    parts = urlsplit(value)
+    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def blank(text: str) -> bool:
+    """Whether a text shows nothing: only white space and invisible characters (a required value
+    that is blank is missing)."""
+    return not FORBIDDEN.sub("", text).strip()
 
 
 def fold(text: str) -> str:

@@ -11,6 +11,7 @@ from kuril_data.dataset import columns_of, label_field
 from kuril_data.model.dates import EARLIEST, LATEST
 from kuril_data.model.layout import ARTIFACT, METADATA_TABLE
 from kuril_data.model.package import Package
+from kuril_data.model.text import web_url
 from kuril_data.outputs.sqlite import FTS_SUFFIX, VIEWS, fts_fields, quote, view_tables
 from kuril_data.project import project
 
@@ -137,8 +138,9 @@ def datasette_metadata(package: Package, version: str) -> dict[str, Any]:
         "title": package.descriptor.get("title", package.name),
         "description": package.descriptor.get("description", ""),
         "license": licenses[0].get("name", ""),
-        "license_url": licenses[0].get("path", ""),
-        "source_url": package.descriptor.get("homepage") or project().homepage,
+        # Datasette links these on every page: only http(s) URLs, never a javascript: link from data.
+        "license_url": web_url(licenses[0].get("path")) or "",
+        "source_url": web_url(package.descriptor.get("homepage")) or web_url(project().homepage) or "",
         "databases": {ARTIFACT: {"source": f"{package.name} {version}", "tables": tables, "queries": queries}},
     }
 

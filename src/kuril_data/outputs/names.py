@@ -5,8 +5,8 @@ letters, digits, '-' and '_' (and '.' inside a name) stay; every other byte of i
 a leading dot and a Windows device name's first letter are written `~XX` (hex). So `../../x`
 becomes `~2E.~2F~2E.~2Fx`: never '.', '..', a separator or a hidden file, and the same text as a
 file name and in a URL. `unique_names` refuses two ids whose names would be one file on a
-case-insensitive filesystem. `confined` resolves a relative path under an output root and
-refuses one that leaves it or passes through a symbolic link.
+case-insensitive filesystem. `confined` joins a relative path to an output root and refuses one
+that could leave it (`..`, an absolute part) or passes through a symbolic link.
 """
 
 from __future__ import annotations

@@ -123,10 +123,25 @@ def fetch_release(version: str, out: str | os.PathLike[str] | None = None) -> Fe
         raise ReleaseError(f"unknown version {version!r}: this kuril-data knows the published versions: {listed} "
                            "(a newer kuril-data may know more)")
     sha256 = str(entry["sha256"])
-    root = cache_dir() / CACHE_SUBDIR
     top = f"{ARTIFACT}-{version}"
+    try:
+        return _fetch_verified(version, sha256, top, out)
+    except OSError as exc:  # the cache or --out folder cannot be made or written (a file in the way, no access)
+        where = f" {exc.filename}" if exc.filename else ""
+        raise ReleaseError(f"release {version}: cannot write{where} ({exc.strerror or exc})") from None
+
+
+def _fetch_verified(version: str, sha256: str, top: str, out: str | os.PathLike[str] | None) -> FetchedRelease:
+    # Only the zip is trusted from the cache, and only once its SHA-256 matched again on this use;
+    # the folder is unpacked fresh from it every time, so a cache edited after download is never
+    # copied or reported as verified (SECURITY.md: release folders).
+    root = cache_dir() / CACHE_SUBDIR
     cached = root / version
-    if not (verified(cached / zip_name(version), sha256) and (cached / top / "datapackage.json").is_file()):
+    zip_path = cached / zip_name(version)
+    for folder in (root, cached):
+        if folder.exists() and not folder.is_dir():
+            raise ReleaseError(f"release {version}: the cache path {folder} is not a folder")
+    if not verified(zip_path, sha256):
         with staging(root, version) as tmp:
             folder = tmp / version
             try:
@@ -136,15 +151,14 @@ def fetch_release(version: str, out: str | os.PathLike[str] | None = None) -> Fe
                 raise ReleaseError(f"release {version}: {exc}") from None
             unpack(folder / zip_name(version), folder, top)
             install(tmp, root, [version])
-    result = FetchedRelease(version, cached / zip_name(version), cached / top, sha256)
-    if out is None:
-        return result
-    out = Path(out)
-    with staging(out, top) as tmp:
-        shutil.copytree(result.folder, tmp / top)
-        shutil.copyfile(result.zip, tmp / zip_name(version))
-        install(tmp, out, [top, zip_name(version)])
-    return FetchedRelease(version, out / zip_name(version), out / top, sha256)
+    dest = cached if out is None else Path(out)
+    with staging(dest, top) as tmp:
+        shutil.copyfile(zip_path, tmp / zip_name(version))
+        if sha256_of(tmp / zip_name(version)) != sha256:  # changed between the check and the copy
+            raise ReleaseError(f"release {version}: the cached {zip_path} changed while it was read; try again")
+        unpack(tmp / zip_name(version), tmp, top)
+        install(tmp, dest, [top] if out is None else [top, zip_name(version)])
+    return FetchedRelease(version, dest / zip_name(version), dest / top, sha256)
 
 
 def unpack(zip_path: Path, dest: Path, top: str) -> None:

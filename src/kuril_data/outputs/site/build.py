@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from kuril_data.io.transaction import install, staging
 from kuril_data.model.dates import EARLIEST, LATEST
 from kuril_data.model.layout import SITE_ASSETS, SITE_FILES, SITE_INDEX, SITE_SEARCH_INDEX
 from kuril_data.model.package import Package, Resource
+from kuril_data.model.text import web_url
 from kuril_data.outputs import timeline as timeline_module
 from kuril_data.outputs.export import build_timestamp
 from kuril_data.outputs.names import confined, unique_names
@@ -286,9 +288,22 @@ def _env() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["language_name"] = lambda code: LANGUAGES.get(code or "", code or "")
     env.filters["code"] = _inline_code
+    env.filters["attr_name"] = attr_name
     env.filters["jsonld"] = lambda value: Markup(
         json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).replace("<", "\\u003c"))
     return env
+
+
+_ATTR_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def attr_name(name: str) -> str:
+    """The part of a `data-` attribute name that stands for a field: its name when it is a plain
+    lowercase identifier (`_` as `-`), else `x-` and the hex of its UTF-8. Attribute names are never
+    taken from data as they are (a field named `a onfocus=alert(1) b` would add an event handler)."""
+    if _ATTR_NAME.fullmatch(name):
+        return name.replace("_", "-")
+    return "x-" + name.encode("utf-8", "surrogatepass").hex()[:128]
 
 
 def _inline_code(text: str) -> Markup:
@@ -425,7 +440,7 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
     title = str(package.descriptor.get("title", package.name))
     year = dt.datetime.fromtimestamp(stamp, dt.UTC).year
     urls = project().web_urls()
-    homepage = urls.get("Homepage") or package.descriptor.get("homepage")
+    homepage = web_url(urls.get("Homepage") or package.descriptor.get("homepage"))  # never a javascript: link
     base_ld = {"@type": "Dataset", "name": title, "version": package.version}
     if homepage:
         base_ld["url"] = homepage

@@ -12,7 +12,7 @@ from kuril_data.io.read import Table
 from kuril_data.model import dates
 from kuril_data.model.package import Field
 from kuril_data.model.patterns import fullmatch, plain
-from kuril_data.model.text import FORBIDDEN, FORMULA_START, MAX_COMBINING_RUN, long_combining_run, show
+from kuril_data.model.text import FORBIDDEN, FORMULA_START, MAX_COMBINING_RUN, blank, long_combining_run, show
 from kuril_data.model.types import FIELD_TYPES
 from kuril_data.report import Problem
 from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
@@ -60,7 +60,7 @@ class Cells(Check):
         formula = field.type == "string"
         verdicts: dict[str, Verdict | None] = {}
         for value, line in zip(view.column(field.name), view.lines, strict=True):
-            if not value:
+            if not value or (required and blank(value)):  # only invisible characters: missing too
                 if required:
                     yield self.REQUIRED(table, line, field.name)
                 continue

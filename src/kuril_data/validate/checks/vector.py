@@ -105,7 +105,7 @@ def suspect_regex() -> str:
     else:  # another Python: derive the tables (slow, but exact)
         combining, not_quick = unicode_tables()
     space = _cls(ranges([c for c in range(0x3001) if chr(c).isspace()]))  # no space character above U+3000
-    forbidden = re.sub(r"\\u([0-9a-fA-F]{4})", r"\\x{\1}", FORBIDDEN.pattern)
+    forbidden = re.sub(r"\\[uU]0*([0-9a-fA-F]{1,8})", r"\\x{\1}", FORBIDDEN.pattern)
     comb = _cls(combining)
     start = "[" + "".join("\\" + c for c in FORMULA_START) + "]"
     return f"^{space}|{space}$|{forbidden}|{_cls(not_quick)}|{comb}{comb}|^{start}"
