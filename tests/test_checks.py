@@ -164,3 +164,27 @@ def test_checks_side_by_side_report_what_one_thread_reports(tmp_path: Path) -> N
         alone: list[Problem] = []
         gather(run(REGISTRY, Context(package, tables), "arrow", workers=1, lazy=True), alone, cap)
         assert capped == alone and capped[:cap] == one[:cap]
+
+
+def test_edtf_debris_stays_quiet_with_checks_on_threads(capsys: pytest.CaptureFixture[str]) -> None:
+    """dates.parse hides the EDTF library's prints by swapping sys.stdout; with checks on several
+    threads two swaps overlapping once let debris through and could leave sys.stdout a StringIO."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kuril_data.model import dates
+
+    before = sys.stdout
+    values = [f"{year}-1X" for year in range(1000, 1800)]  # each prints debris; distinct: no cache hit
+
+    def refused(value: str) -> bool:
+        try:
+            dates.parse(value)
+        except dates.EDTFError:
+            return True
+        return False
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(refused, values))
+    assert sys.stdout is before
+    assert capsys.readouterr().out == ""
