@@ -137,29 +137,6 @@ class View:
         return Chunked(len(rows), lambda a, b: [table.line(i) for i in row_list(rows[a:b])])
 
 
-def rows_of(ctx: Context, table: Table, key: str, values: Sequence[str]) -> list[int | None]:
-    """For each value, the row of its last occurrence in column `key` of `table` (None: absent):
-    what `{v: i for i, v in enumerate(column)}` finds. An Arrow-read table is searched with Arrow,
-    so no Python list or dict of a whole large column is built (or held) for a few lookups; a
-    list-read one through a dict made once per run."""
-    if table.arrow_read:
-        if not len(values):
-            return []
-        from kuril_data.model import arrow_lit as lit
-        from kuril_data.validate.checks import vector as v
-
-        found = v.last_index(lit.strings(list(values)), table.array(key), v.distinct(ctx, table, key))
-        return cast(list[int | None], found.to_pylist())
-    index = ctx.memo(("rows", table.file, key), lambda: {x: i for i, x in enumerate(table.column(key))})
-    return [index.get(x) for x in values]
-
-
-def values_at(table: Table, name: str, rows: Sequence[int | None]) -> list[str | None]:
-    """The values of column `name` in `rows` (None where the row is None)."""
-    got = iter(table.take(name, [r for r in rows if r is not None]))
-    return [next(got) if r is not None else None for r in rows]
-
-
 class Unit(Protocol):
     """What a check applies to (a field, a key, a link...): a NamedTuple whose `table` holds the rows judged."""
 
@@ -234,21 +211,28 @@ def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python", *, laz
             yield from _judged(check, ctx, *_found(check, ctx, engine, lazy))
         return
     with ThreadPoolExecutor(workers) as pool:
-        if lazy:
-            done = [pool.submit(_found, c, ctx, engine) for c in checks[:workers - 1]]
-        else:
-            done = [pool.submit(lambda c=c: list(_judged(c, ctx, *_found(c, ctx, engine)))) for c in checks]
+        if not lazy:
+            judged = [pool.submit(_all_problems, c, ctx, engine) for c in checks]
+            try:
+                for future in judged:
+                    yield from future.result()
+            finally:
+                for future in judged:
+                    future.cancel()
+            return
+        found = [pool.submit(_found, c, ctx, engine) for c in checks[:workers - 1]]
         try:
             for i, check in enumerate(checks):
-                if not lazy:
-                    yield from done[i].result()
-                    continue
                 if i + workers - 1 < len(checks):
-                    done.append(pool.submit(_found, checks[i + workers - 1], ctx, engine))
-                yield from _judged(check, ctx, *done[i].result())
+                    found.append(pool.submit(_found, checks[i + workers - 1], ctx, engine))
+                yield from _judged(check, ctx, *found[i].result())
         finally:
-            for future in done:
-                future.cancel()
+            for pending in found:
+                pending.cancel()
+
+
+def _all_problems(check: Check, ctx: Context, engine: Engine) -> list[Problem]:
+    return list(_judged(check, ctx, *_found(check, ctx, engine)))
 
 
 def _found(check: Check, ctx: Context, engine: Engine, lazy: bool = False

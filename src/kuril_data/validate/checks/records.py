@@ -6,13 +6,13 @@ Each names the tables it needs and applies only when the package has them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from kuril_data.io.read import Table
 from kuril_data.model import dates
 from kuril_data.report import Problem
-from kuril_data.validate.checks.base import Check, Context, Message, Rows, View, rows_of, values_at
+from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
 
 # Events that bring their document into being: they cannot precede what that document answers.
 _ISSUING = ("dispatch", "signing", "publication")
@@ -24,6 +24,29 @@ class TableUnit(NamedTuple):
 
 def _index(table: Table, key: str, value: str) -> dict[str, str]:
     return dict(zip(table.column(key), table.column(value), strict=True))
+
+
+def rows_of(ctx: Context, table: Table, key: str, values: Sequence[str]) -> list[int | None]:
+    """For each value, the row of its last occurrence in column `key` of `table` (None: absent):
+    what `{v: i for i, v in enumerate(column)}` finds. An Arrow-read table is searched with Arrow,
+    so no Python list or dict of a whole large column is built (or held) for a few lookups; a
+    list-read one through a dict made once per run."""
+    if table.arrow_read:
+        if not len(values):
+            return []
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        found = v.last_index(lit.strings(list(values)), table.array(key), v.distinct(ctx, table, key))
+        return list(found.to_pylist())
+    index = ctx.memo(("rows", table.file, key), lambda: {x: i for i, x in enumerate(table.column(key))})
+    return [index.get(x) for x in values]
+
+
+def values_at(table: Table, name: str, rows: Sequence[int | None]) -> list[str | None]:
+    """The values of column `name` in `rows` (None where the row is None)."""
+    got = iter(table.take(name, [r for r in rows if r is not None]))
+    return [next(got) if r is not None else None for r in rows]
 
 
 def _range(value: str) -> dates.DateRange | None:
@@ -378,7 +401,7 @@ class RepeatedAccount(Check):
         # The passage of each citation an account cites (only those: the citations table is larger).
         cids = sorted(set(table.column("citation_id")))
         rows = rows_of(ctx, cites, "citation_id", cids)
-        passage = {cid: (src, loc, " ".join(ev.split())) for cid, j, src, loc, ev in zip(
+        passage = {cid: (src, loc, " ".join((ev or "").split())) for cid, j, src, loc, ev in zip(
             cids, rows, values_at(cites, "source_id", rows), values_at(cites, "locator", rows),
             values_at(cites, "evidence", rows), strict=True) if j is not None}
         # The judgement needs every account of a disagreement, not only the rows of the view.
