@@ -27,8 +27,10 @@ BEFORE = "46e7e6c"  # Layout: src/kuril_data in layers (no behaviour changed yet
 TARGET_RELEASE = 1.5
 
 TASKS = {
-    "release": "from kuril_data.release.build import build_release\n"
-               "build_release({pkg!r}, {out!r}, record=False)\n",
+    # The "before" toolkit's build_release(record=True) wrote the repository's registry; never let it.
+    "release": "import inspect\nfrom kuril_data.release.build import build_release\n"
+               "no_record = {{'record': False}} if 'record' in inspect.signature(build_release).parameters else {{}}\n"
+               "build_release({pkg!r}, {out!r}, **no_record)\n",
     "validate": "import kuril_data\nassert kuril_data.validate({pkg!r}).valid\n",
     "load()": "import kuril_data\nassert len(kuril_data.load(source={pkg!r})) == 17\n",
 }

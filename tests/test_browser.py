@@ -20,7 +20,7 @@ import pytest
 
 from kuril_data.load import load
 from kuril_data.outputs.site import build_site
-from kuril_data.outputs.site.build import normalise
+from kuril_data.outputs.site.build import fold
 
 from .conftest import ROOT, serve
 
@@ -98,8 +98,8 @@ def expected_hits(site: Path, query: str) -> set[str]:
     """The records whose indexed text contains the query (what the search page must list)."""
     text = (site / "search-index.js").read_text(encoding="utf-8")
     entries = json.loads(text.removeprefix("window.KURIL_SEARCH = ").removesuffix(";\n"))
-    q = normalise(query)
-    return {e[0] for e in entries if q in e[4]}
+    q = fold(query)
+    return {e[0] for e in entries if q in fold(" ".join(e[5:8]))}
 
 
 def test_from_home_to_a_record_and_its_evidence(driver: Any, site: Path) -> None:
@@ -220,7 +220,9 @@ def test_no_request_leaves_the_site(driver: Any, site: Path, server: str) -> Non
 @pytest.mark.parametrize("rel", ["index.html", f"events/{EVENT}.html", "quotations/index.html",
                                  "disagreements/joint-declaration-ratification-date.html", "timeline.html",
                                  "search.html?q=%E0%B8%AE%E0%B8%B2%E0%B9%82%E0%B8%9A%E0%B9%84%E0%B8%A1",
-                                 "quotations/article-author-absurd-situation-th.html"])
+                                 "quotations/article-author-absurd-situation-th.html",
+                                 "downloads.html", "documents/joint-declaration-1956.html",
+                                 "events/index.html?kind=signing&sort=date-desc"])
 def test_axe_finds_no_serious_violation(driver: Any, server: str, rel: str) -> None:
     """axe-core (shipped with axe-selenium-python, injected from its file) reports no serious or critical violation."""
     from axe_selenium_python import Axe
@@ -233,3 +235,93 @@ def test_axe_finds_no_serious_violation(driver: Any, server: str, rel: str) -> N
                if v["impact"] in ("serious", "critical")]
     assert not serious, serious
     assert results["passes"]
+
+
+@pytest.mark.parametrize("query", ["Habomai", "ฮาโบไม", "Wysp Habomai", "habomai islands", "HABOMAI"])
+def test_search_ranks_the_record_named_first(driver: Any, site: Path, query: str) -> None:
+    """The place a query names comes first (English, Thai, Polish spellings from place_names.csv, any
+    case); names and titles rank above summaries, summaries above evidence; snippets keep the case."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(site.as_uri() + "/search.html?q=" + urllib.parse.quote(query))
+    results = driver.find_elements(By.CSS_SELECTOR, "#search-results li")
+    assert results
+    first = results[0].find_element(By.CSS_SELECTOR, "a").get_attribute("href")
+    assert first.endswith("/places/habomai.html"), first
+    tiers = [r.find_element(By.CSS_SELECTOR, ".meta").text.rsplit(" · ", 1)[1] for r in results]
+    order = ["name or title", "summary", "evidence"]
+    assert [order.index(t) for t in tiers] == sorted(order.index(t) for t in tiers)
+    marks = [m.text for m in driver.find_elements(By.CSS_SELECTOR, "#search-results mark")]
+    assert marks and all(fold(m) in (fold(query), *fold(query).split()) for m in marks)
+    if query == "Habomai":
+        assert "Habomai" in marks  # the original case, not the folded one
+
+
+def test_search_kind_filter_is_in_the_url(driver: Any, site: Path) -> None:
+    """?kind= narrows to one kind of record and restores the select; diacritics are folded (Polish)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver.get(site.as_uri() + "/search.html?q=" + urllib.parse.quote("traktatu pokojowego") + "&kind=quotations")
+    links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#search-results li > a")]
+    assert links and all("/quotations/" in link for link in links)
+    assert Select(driver.find_element(By.ID, "kind")).first_selected_option.get_attribute("value") == "quotations"
+    driver.get(site.as_uri() + "/search.html?q=" + urllib.parse.quote("wysp"))
+    plain = len(driver.find_elements(By.CSS_SELECTOR, "#search-results li"))
+    assert plain and plain == len(expected_hits(site, "wysp"))
+
+
+def test_index_filters_and_sort_restore_from_the_url(driver: Any, site: Path) -> None:
+    """Filters and sort go into the address; opening that address restores them."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver.get((site / "events" / "index.html").as_uri())
+    Select(driver.find_element(By.CSS_SELECTOR, "[data-filter='kind']")).select_by_value("signing")
+    driver.find_element(By.CSS_SELECTOR, "button[data-sort='date']").click()
+    url = driver.current_url
+    assert "kind=signing" in url and "sort=date-desc" in url
+    shown = [r.get_attribute("innerHTML") for r in driver.find_elements(By.CSS_SELECTOR, "#records tbody tr")
+             if r.is_displayed()]
+    driver.get("about:blank")
+    driver.get(url)
+    assert Select(driver.find_element(By.CSS_SELECTOR, "[data-filter='kind']")).first_selected_option.get_attribute(
+        "value") == "signing"
+    again = [r.get_attribute("innerHTML") for r in driver.find_elements(By.CSS_SELECTOR, "#records tbody tr")
+             if r.is_displayed()]
+    assert again == shown and len(shown) > 1
+
+
+PHONE_PAGES = ["index.html", "events/index.html", "documents/index.html", "quotations/index.html",
+               "actors/index.html", "places/index.html", "disagreements/index.html", "sources/index.html",
+               "timeline.html", "search.html?q=Habomai", "downloads.html",
+               *(f"{k}/{v}.html" for k, v in {
+                   "events": EVENT, "documents": "joint-declaration-1956", "actors": "gromyko", "places": "habomai",
+                   "sources": "article-en", "disagreements": "joint-declaration-ratification-date",
+                   "quotations": "article-author-absurd-situation-th"}.items())]
+
+
+def test_no_sideways_scrolling_on_a_phone(driver: Any, site: Path) -> None:
+    """At 390 px wide, no page of any kind scrolls sideways, and no visible text is below 12 px."""
+    from selenium.webdriver.common.by import By
+
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        for rel in PHONE_PAGES:
+            driver.get(site.as_uri() + "/" + rel)
+            width = driver.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 390, (rel, width)
+            small = driver.execute_script(
+                "return Array.from(document.querySelectorAll('body *')).filter(e => e.getClientRects().length && "
+                "e.childNodes.length && Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim()) "
+                "&& parseFloat(getComputedStyle(e).fontSize) < 12)"
+                ".map(e => e.tagName + ':' + e.textContent.slice(0, 30))")
+            assert not small, (rel, small[:5])
+        driver.get(site.as_uri() + "/timeline.html")
+        assert driver.find_element(By.CSS_SELECTOR, ".timeline-list").is_displayed()
+        screenshot(driver, "phone-timeline")
+        driver.get(site.as_uri() + "/events/index.html")
+        screenshot(driver, "phone-events")
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -278,7 +278,7 @@ def test_layout_names_every_entry_of_a_release_and_of_the_site(tmp_path: Path) -
     """Every top-level entry a real release and its site hold is reserved, so no package path can
     land on one; and the writers' own constants agree with model/layout.py."""
     pkg = fresh(tmp_path)
-    folder = release_build.build_release(pkg, tmp_path / "dist", record=False)
+    folder = release_build.build_release(pkg, tmp_path / "dist")
     resources = {r["name"] for r in _json(pkg / "datapackage.json")["resources"]}
     package_tops = {"data", "schemas"}
     assert {p.name for p in folder.iterdir()} - package_tops <= layout.RELEASE_NAMES

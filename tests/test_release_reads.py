@@ -23,7 +23,7 @@ def hook(event, args):
         if path in watched:
             watched[path] += 1
 sys.addaudithook(hook)
-build_release(root, sys.argv[2], record=False)
+build_release(root, sys.argv[2])
 for path, n in sorted(watched.items()):
     print(n, os.path.relpath(path, root))
 """

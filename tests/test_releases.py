@@ -7,7 +7,10 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,8 @@ from kuril_data.cli import cli
 from kuril_data.load import LoadError
 from kuril_data.release import registry as releases
 from kuril_data.release.build import build_release
-from kuril_data.release.registry import fetch_release, record_release, registry
+from kuril_data.release.registry import ReleaseError, add_pins, append_only_problems, fetch_release, registry
+from kuril_data.release.registry import pin as pin_zip
 
 from .conftest import ROOT, closed_port_url, serve
 from .test_release import releasable
@@ -32,14 +36,16 @@ ZIP = f"kuril-data-{VERSION}.zip"
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The release zip of this repository, built with the build date its registry entry records
-    (or SOURCE_DATE_EPOCH=1700000000 when there is no entry yet, so the other tests still run)."""
-    entry = registry().get(VERSION, {})
+    """The release zip of this repository's package, built from a copy of its files (no git, so no tag
+    and no version-bump check: a data correction between releases builds too), SOURCE_DATE_EPOCH=1700000000."""
+    pkg = tmp_path_factory.mktemp("pkg")
+    for rel in ("datapackage.json", "CHANGELOG.md", "LICENSE", "LICENSE-DATA.md", "data", "schemas"):
+        (shutil.copytree if (ROOT / rel).is_dir() else shutil.copyfile)(ROOT / rel, pkg / rel)
     out = tmp_path_factory.mktemp("dist")
     saved = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(entry.get("source_date_epoch", 1700000000))
+    os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
     try:
-        build_release(ROOT, out, record=False)
+        build_release(pkg, out)
     finally:
         if saved is None:
             del os.environ["SOURCE_DATE_EPOCH"]
@@ -82,14 +88,37 @@ def served(built: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyP
         yield url
 
 
-def test_registry_entry_of_this_version_matches_what_release_builds(built: Path) -> None:
-    """The shipped registry's SHA-256 for the current version is the zip `kuril-data release` builds
-    with the recorded build date; rerun `kuril-data release` (and commit the registry) when this fails."""
-    entry = registry().get(VERSION)
-    assert entry is not None, f"src/kuril_data/releases.json has no entry for {VERSION}: run `kuril-data release`"
-    assert entry["sha256"] == sha256(built), (
-        f"src/kuril_data/releases.json records {entry['sha256']} for {VERSION}, but the release built with "
-        f"SOURCE_DATE_EPOCH={entry['source_date_epoch']} is {sha256(built)}: run `kuril-data release`")
+def _git(*args: str) -> str | None:
+    done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False)
+    return done.stdout if done.returncode == 0 else None
+
+
+def test_the_registry_only_grows() -> None:
+    """No published pin is rewritten or dropped: this checkout's registry holds every pin of main's (or
+    origin/main's) and of every release tag's registry, unchanged. A pull request leaves the file alone.
+    A pin counts as published when its version is tagged (before issue #20, `release` pinned untagged builds)."""
+    tags = (_git("tag", "-l", "v*") or "").split()
+    refs = [r for r in ("main", "origin/main") if _git("rev-parse", "--verify", "-q", r) is not None] + tags
+    if not refs:
+        pytest.skip("no main branch and no release tag in this checkout to compare the registry with")
+    here = registry()
+    for ref in refs:
+        text = _git("show", f"{ref}:src/kuril_data/releases.json")
+        if text is None:
+            continue  # the file did not exist there
+        old = {v: e for v, e in json.loads(text).get("releases", {}).items() if f"v{v}" in tags}
+        assert append_only_problems(old, here) == [], ref
+
+
+def test_the_registry_pins_only_published_releases() -> None:
+    """Each pin is a full SHA-256 with its build date; a version pinned here has its release tag (once
+    tags are fetched: the checkout of a release job or a maintainer's clone)."""
+    tags = set((_git("tag", "-l", "v*") or "").split())
+    for version, entry in registry().items():
+        assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]), version
+        assert isinstance(entry["source_date_epoch"], int) and entry["created"].endswith("Z"), version
+        if tags:
+            assert f"v{version}" in tags, f"{version} is pinned but was never tagged"
 
 
 def test_load_version_equals_the_bundled_frames_and_works_offline(served: str, cache: Path,
@@ -106,6 +135,15 @@ def test_load_version_equals_the_bundled_frames_and_works_offline(served: str, c
     pdt.assert_frame_equal(kuril_data.load("events", version=VERSION), bundled["events"])
     result = CliRunner().invoke(cli, ["fetch", VERSION])
     assert result.exit_code == 0, result.output
+
+
+def test_v_prefixed_versions_are_the_tag_people_copy(served: str, cache: Path) -> None:
+    """load(version="v0.1.0") and `kuril-data fetch v0.1.0` name the release of tag v0.1.0."""
+    bundled = kuril_data.load("events")
+    pdt.assert_frame_equal(kuril_data.load("events", version=f"v{VERSION}"), bundled)
+    result = CliRunner().invoke(cli, ["fetch", f"v{VERSION}"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"kuril-data {VERSION} (sha256 ")
 
 
 def test_cli_fetch_out_copies_the_verified_release(served: str, built: Path, tmp_path: Path) -> None:
@@ -184,27 +222,67 @@ def test_corrupt_or_unsafe_zip_with_a_matching_checksum(data: bytes, reason: str
     assert not any(cache.rglob("*"))
 
 
-def test_release_records_its_zip_in_the_repositorys_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`release` of a repository with src/kuril_data/releases.json records the zip's SHA-256 and build date;
-    a package without it (no toolkit repository) records nothing."""
+def test_release_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building a release (the CLI, as contributors and CI do) leaves the registry exactly as it was."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     pkg = releasable(tmp_path / "pkg")
-    build_release(pkg, tmp_path / "plain")
     reg = pkg / "src" / "kuril_data" / "releases.json"
-    assert not reg.exists()
     reg.parent.mkdir(parents=True)
-    reg.write_text('{"releases": {"0.0.9": {"sha256": "' + "0" * 64 + '", "source_date_epoch": 1}}}\n')
+    reg.write_text('{"releases": {}}\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["release", str(pkg), "--out", str(tmp_path / "dist")])
     assert result.exit_code == 0, result.output
-    recorded = registry(reg)
-    assert recorded["0.1.0"] == {"sha256": sha256(tmp_path / "dist" / "kuril-data-0.1.0.zip"),
-                                 "source_date_epoch": 1700000000, "created": "2023-11-14T22:13:20Z"}
-    assert recorded["0.0.9"]["source_date_epoch"] == 1  # earlier versions stay
-    monkeypatch.delenv("SOURCE_DATE_EPOCH")  # a recorded version is rebuilt with its recorded date
-    build_release(pkg, tmp_path / "again")
-    assert (tmp_path / "again" / "kuril-data-0.1.0.zip").read_bytes() == \
-        (tmp_path / "dist" / "kuril-data-0.1.0.zip").read_bytes()
-    assert record_release(tmp_path / "plain", "0.1.0", tmp_path / "dist" / "kuril-data-0.1.0.zip", 1) is None
+    assert reg.read_text(encoding="utf-8") == '{"releases": {}}\n'
+
+
+def test_pin_adds_the_built_zip_and_never_rewrites_a_pin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pin` (the release job) adds the zip's SHA-256 and its build date read from the zip; pinning the same zip
+    again changes nothing; a different zip for a pinned version is refused and the file is left as it was."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    pkg = releasable(tmp_path / "pkg")
+    reg = pkg / "src" / "kuril_data" / "releases.json"
+    reg.parent.mkdir(parents=True)
+    old = {"0.0.9": {"sha256": "0" * 64, "source_date_epoch": 1, "created": "1970-01-01T00:00:01Z"}}
+    add_pins(reg, old)
+    build_release(pkg, tmp_path / "dist")
+    zip_path = tmp_path / "dist" / "kuril-data-0.1.0.zip"
+    entry = pin_zip(pkg, "v0.1.0", zip_path)
+    assert entry == {"sha256": sha256(zip_path), "source_date_epoch": 1700000000, "created": "2023-11-14T22:13:20Z"}
+    assert registry(reg) == {**old, "0.1.0": entry}
+    before = reg.read_bytes()
+    pin_zip(pkg, "0.1.0", zip_path)
+    assert reg.read_bytes() == before
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000002")
+    build_release(pkg, tmp_path / "other")
+    with pytest.raises(ReleaseError, match=r"0\.1\.0 was published with sha256 .*; its pin may never change"):
+        pin_zip(pkg, "0.1.0", tmp_path / "other" / "kuril-data-0.1.0.zip")
+    assert reg.read_bytes() == before
+
+
+def test_record_merges_a_published_registry_append_only(tmp_path: Path) -> None:
+    """`python -m kuril_data.release.registry record FILE` adds the published pins (exit 0); one that would
+    change a pin is refused (exit 1, file unchanged); bad usage exits 2."""
+    reg = tmp_path / "src" / "kuril_data" / "releases.json"
+    reg.parent.mkdir(parents=True)
+    one = {"sha256": "1" * 64, "source_date_epoch": 1, "created": "1970-01-01T00:00:01Z"}
+    add_pins(reg, {"0.1.0": one})
+    published = tmp_path / "published.json"
+    published.write_text(json.dumps({"releases": {"0.1.0": one, "0.1.1": {**one, "sha256": "2" * 64}}}))
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kuril_data.release.registry", *argv], cwd=tmp_path,
+                              capture_output=True, text=True, check=False)
+
+    done = run("record", str(published))
+    assert done.returncode == 0, done.stderr
+    assert sorted(registry(reg)) == ["0.1.0", "0.1.1"]
+    before = reg.read_bytes()
+    published.write_text(json.dumps({"releases": {"0.1.0": {**one, "sha256": "3" * 64}}}))
+    done = run("record", str(published))
+    assert done.returncode == 1
+    assert "version 0.1.0 was published with sha256 " + "1" * 64 in done.stderr
+    assert reg.read_bytes() == before
+    assert run("pin").returncode == 2
+    assert append_only_problems({"0.1.0": one}, {}) == ["version 0.1.0 was published but its pin was removed"]
 
 
 class _Metadata:
@@ -352,7 +430,7 @@ def test_cache_dir_expands_the_home(served: str, tmp_path: Path, monkeypatch: py
     assert not (tmp_path / "~").exists()
 
 
-def test_unknown_users_home_is_a_clear_error(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_users_home_is_a_clear_error(served: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KURIL_DATA_CACHE_DIR", "~no-such-user-kuril/x")
     with pytest.raises(LoadError, match="KURIL_DATA_CACHE_DIR='~no-such-user-kuril/x': cannot expand"):
         kuril_data.load(version=VERSION)

@@ -76,11 +76,12 @@ def test_every_fts_table_is_detected(real_export: Path) -> None:
     assert {r.name for r in searchable} >= {"quotations", "events", "documents", "citations"}
     answers = fetch(real_export, *(f"/kuril-data/{r.name}.json?_search=Habomai&_size=0&_extra=count"
                                    for r in searchable))
-    for resource, answer in zip(searchable, answers, strict=True):
-        key = resource.schema.primary_key[0]
-        expected = like_ids(real_export, resource.name, key, fts_fields(resource), "Habomai")
-        assert answer["filtered_table_rows_count"] == len(expected), resource.name
     db = sqlite3.connect(real_export / "kuril-data.sqlite")
+    for resource, answer in zip(searchable, answers, strict=True):
+        where = " OR ".join(f'"{c}" LIKE ?' for c in fts_fields(resource))  # rows, whatever the key
+        [(expected,)] = db.execute(f'SELECT count(*) FROM "{resource.name}" WHERE {where}',
+                                   ["%Habomai%"] * len(fts_fields(resource))).fetchall()
+        assert answer["filtered_table_rows_count"] == expected, resource.name
     for resource in searchable:
         sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (resource.name + FTS_SUFFIX,)).fetchone()[0]
         assert f'content="{resource.name}"' in sql
@@ -100,8 +101,8 @@ def test_facets_labels_and_sorting(real_export: Path) -> None:
     for row in linked:
         value = row["document_id"]["value"]
         assert row["document_id"] == {"value": value, "label": titles[value]}
-    earliest = [r["date_earliest"] for r in events["rows"]]
-    assert earliest == sorted(earliest, key=lambda d: (d is not None, d or ""))  # SQLite puts NULL first
+    keys = [r["date_sort"] for r in events["rows"]]
+    assert keys == sorted(keys, key=lambda d: (d is not None, d or ""))  # SQLite puts NULL first
     assert "Joint Declaration" in html and 'name="_search"' in html
 
 
@@ -122,8 +123,9 @@ def test_metadata_table_hidden_and_canned_queries(real_export: Path) -> None:
     assert {r["speaker_id"] for r in speaker["rows"]} and languages >= {"en", "pl", "th"}
     kinds = {r["record_table"] for r in year["rows"]}
     assert {"events", "documents"} <= kinds
-    n_events = db.execute("SELECT count(*) FROM events WHERE date_earliest <= '1956-12-31' "
-                          "AND date_latest >= '1956-01-01'").fetchone()[0]
+    n_events = db.execute("SELECT count(*) FROM events WHERE coalesce(date_earliest, date_latest) IS NOT NULL "
+                          "AND coalesce(date_earliest, '0000') <= '1956-12-31' "
+                          "AND coalesce(date_latest, '9999') >= '1956-01-01'").fetchone()[0]
     assert sum(r["record_table"] == "events" for r in year["rows"]) == n_events
 
 
@@ -242,3 +244,111 @@ def test_serve_cleans_up_on_sigterm(valid_package: Path, tmp_path: Path) -> None
             if proc.poll() is None:
                 proc.kill()
         assert set(tmp_path.iterdir()) == before, sig
+
+
+def fetch_with_labels(out: Path, *paths: str) -> list[Any]:
+    """As `fetch`, with serve's labels plugin registered (as `kuril-data serve` does)."""
+    from datasette.plugins import pm
+
+    from kuril_data.serve import LABELS_PLUGIN, labels_plugin
+
+    pm.register(labels_plugin(), name=LABELS_PLUGIN)
+    try:
+        return fetch(out, *paths)
+    finally:
+        pm.unregister(name=LABELS_PLUGIN)
+
+
+def test_in_year_keeps_open_and_uncertain_dates(real_export: Path) -> None:
+    """in_year: every record whose interval meets the year, an open end unbounded on its side (1951
+    includes `../1951-09`-like dates); a record with no bound in no year; ordered by the first bound."""
+    db = sqlite3.connect(real_export / "kuril-data.sqlite")
+    for year in (1905, 1951, 1956):
+        [answer] = fetch(real_export, f"/kuril-data/in_year.json?year={year}&_shape=objects&_size=max")
+        expected = {r[0] for r in db.execute(
+            "SELECT event_id FROM events WHERE (date_earliest IS NOT NULL OR date_latest IS NOT NULL) "
+            "AND coalesce(date_earliest, '0000') <= ? AND coalesce(date_latest, '9999') >= ?",
+            (f"{year}-12-31", f"{year}-01-01"))}
+        got = {r["record_id"] for r in answer["rows"] if r["record_table"] == "events"}
+        assert got == expected, year
+        keys = [r["date_earliest"] or r["date_latest"] for r in answer["rows"]]
+        assert keys == sorted(keys)
+    [answer] = fetch(real_export, "/kuril-data/in_year.json?year=1951&_shape=objects&_size=max")
+    assert any(r["date_earliest"] is None for r in answer["rows"]), "an open start overlapping 1951 is kept"
+
+
+def test_every_documented_example_returns_rows(real_export: Path) -> None:
+    """Each example id a canned query's description (or docs/analysts.md) names returns rows."""
+    import re
+
+    meta = json.loads((real_export / "metadata.json").read_text(encoding="utf-8"))
+    queries = meta["databases"]["kuril-data"]["queries"]
+    examples = {"quotations_of_speaker": "speaker", "in_year": "year", "evidence_for_record": "record"}
+    for name, param in examples.items():
+        found = re.search(r"\((?:such as|e\.g\.) ([^)\s]+)\)", queries[name]["description"])
+        assert found, name
+        [answer] = fetch(real_export, f"/kuril-data/{name}.json?{param}={found.group(1)}&_shape=objects")
+        assert answer["rows"], (name, found.group(1))
+    docs = (ROOT / "docs" / "analysts.md").read_text(encoding="utf-8")
+    paths = re.findall(r"(/kuril-data/[a-z_]+(?:\.json)?\?[^\s`)]+)", docs)
+    assert paths, "docs/analysts.md shows Datasette examples"
+    for path in paths:
+        json_path = path.replace("?", ".json?", 1) if ".json" not in path else path
+        [answer] = fetch(real_export, json_path + "&_shape=objects")
+        assert answer["rows"], path
+
+
+def test_date_sort_puts_open_starts_by_their_end(real_export: Path) -> None:
+    """Dated tables sort on the derived date_sort (earliest, else latest): `../1951-09` after 1905."""
+    [events] = fetch(real_export, "/kuril-data/events.json?_shape=objects&_size=max")
+    keys = [r["date_sort"] for r in events["rows"] if r["date_sort"]]
+    assert keys == sorted(keys)
+    open_start = [r for r in events["rows"] if r["date_earliest"] is None and r["date_latest"]]
+    assert open_start
+    for row in open_start:
+        assert row["date_sort"] == row["date_latest"]
+        assert events["rows"].index(row) > next(i for i, r in enumerate(events["rows"])
+                                               if r["date_sort"] and r["date_sort"] < row["date_latest"])
+
+
+def test_row_pages_show_foreign_key_labels(real_export: Path) -> None:
+    """With serve's plugin, a row page shows each foreign key as a link followed by its label."""
+    [html] = fetch_with_labels(real_export, "/kuril-data/events/joint-declaration-signing-1956-10-19")
+    assert '<a href="/kuril-data/documents/joint-declaration-1956">joint-declaration-1956</a>' in html
+    db = sqlite3.connect(real_export / "kuril-data.sqlite")
+    title = db.execute("SELECT title FROM documents WHERE document_id = 'joint-declaration-1956'").fetchone()[0]
+    place = db.execute("SELECT name FROM places WHERE place_id = 'moscow'").fetchone()[0]
+    assert f'<span class="fk-label">{title}</span>' in html
+    assert f'<span class="fk-label">{place}</span>' in html
+    [plain] = fetch(real_export, "/kuril-data/events/joint-declaration-signing-1956-10-19")
+    assert 'class="fk-label"' not in plain  # the labels come from the plugin
+
+
+@pytest.mark.parametrize(("table", "term"), [("actors", "Gromyko"), ("places", "Habomai"),
+                                             ("disagreements", "ratification")])
+def test_search_on_actors_places_and_disagreements(real_export: Path, table: str, term: str) -> None:
+    """Actors, places and disagreements have full-text search (names, subjects, descriptions)."""
+    package, _ = read_package(ROOT)
+    assert package is not None
+    resource = package.resource(table)
+    assert resource is not None and fts_fields(resource)
+    [answer] = fetch(real_export, f"/kuril-data/{table}.json?_search={term}&_shape=objects&_size=max")
+    key = resource.schema.primary_key[0]
+    expected = like_ids(real_export, table, key, fts_fields(resource), term)
+    assert expected
+    assert {r[key] for r in answer["rows"]} == expected
+
+
+def test_serve_without_path_serves_the_shipped_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside a checkout (an empty folder), `kuril-data serve` with no PATH serves the installed data."""
+    from datasette import cli as datasette_cli
+
+    from kuril_data.io.versions import installed_package
+
+    seen: list[list[str]] = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(datasette_cli.cli, "main", lambda args, **_: seen.append(list(args)))
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert len(seen) == 1 and seen[0][1].endswith("kuril-data.sqlite")
+    assert installed_package().is_dir()

@@ -3,11 +3,11 @@ search over a shared index; no request outside its folder; deterministic; the CL
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
 import shutil
-import unicodedata
 from pathlib import Path
 
 import pytest
@@ -17,13 +17,16 @@ from markupsafe import escape
 from kuril_data.cli import cli
 from kuril_data.load import load
 from kuril_data.outputs.site import build_site
-from kuril_data.outputs.site.build import MANIFEST, normalise
+from kuril_data.outputs.site.build import MANIFEST, fold
+from kuril_data.outputs.site.words import date_words
+from kuril_data.project import project
 
 from .conftest import INVALID, ROOT, build_package
 
 KINDS = {"events": "event_id", "documents": "document_id", "actors": "actor_id", "places": "place_id",
          "quotations": "quotation_id", "disagreements": "disagreement_id", "sources": "source_id"}
 SEARCHES = ["Habomai", "ฮาโบไม", "traktatu pokojowego"]
+SITE_URL = project().site_url()
 
 
 @pytest.fixture(scope="module")
@@ -117,15 +120,14 @@ def test_search_index_finds_every_record_containing_the_query(real_site: Path, q
     """The shared index holds each record's text normalised: a substring scan (what search.js does) finds
     exactly the records whose own text, names or evidence contain the query — Thai included."""
     entries = search_index(real_site)
-    q = normalise(query)
-    found = {e[0] for e in entries if q in e[4]}
+    q = fold(query)
+    found = {e[0] for e in entries if q in fold(" ".join(e[5:8]))}
     assert found, query
     quotations = load("quotations", source=ROOT)
-    with_text = quotations[quotations["text"].map(lambda t: q in normalise(t))]
+    with_text = quotations[quotations["text"].map(lambda t: q in fold(t))]
     assert {f"quotations/{i}.html" for i in with_text["quotation_id"]} <= found
     for url in found:
-        body = unicodedata.normalize("NFC", html.unescape(page(real_site, url))).lower()
-        assert q in " ".join(body.split()), url
+        assert q in fold(html.unescape(page(real_site, url))), url
 
 
 def test_every_record_page_is_accessible_and_self_contained(real_site: Path) -> None:
@@ -136,6 +138,9 @@ def test_every_record_page_is_accessible_and_self_contained(real_site: Path) -> 
     for path in pages:
         text = path.read_text(encoding="utf-8")
         rel = path.relative_to(real_site).as_posix()
+        for canonical in re.findall(r'<link rel="canonical" href="([^"]+)">', text):  # absolute, on purpose
+            assert canonical == SITE_URL + rel, rel
+        text = re.sub(r'<link rel="canonical" href="[^"]+">', "", text)
         assert text.startswith('<!DOCTYPE html>\n<html lang="en">'), rel
         assert text.count("<h1") == 1 and "<main" in text and "<nav" in text and "<header" in text, rel
         for url in requests.findall(text):
@@ -147,7 +152,7 @@ def test_every_record_page_is_accessible_and_self_contained(real_site: Path) -> 
             assert ld, rel
             data = json.loads(ld.group(1))
             assert data["@context"] == "https://schema.org" and data["name"] and data["identifier"] == path.stem
-    for css_or_js in real_site.rglob("*.[cj]s*"):  # the code and styles; the search index is data (it holds URLs)
+    for css_or_js in (real_site / "assets").rglob("*.[cj]s*"):  # the code and styles, not data (which holds URLs)
         if css_or_js.name != "search-index.js":
             assert "http://" not in css_or_js.read_text(encoding="utf-8")
             assert "https://" not in css_or_js.read_text(encoding="utf-8")
@@ -191,28 +196,18 @@ def test_release_includes_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     shutil.copyfile(ROOT / "CHANGELOG.md", pkg / "CHANGELOG.md")
     (pkg / "CHANGELOG.md").write_text("# Changelog\n\n## [0.1.0]\n\n- First.\n", encoding="utf-8")
     folder = build_release(pkg, tmp_path / "dist")
-    home = page(folder / "site", "index.html")
-    for name in ("kuril-data.sqlite", "kuril-data.json", "parquet/events.parquet", "SHA256SUMS"):
-        assert f'href="../{name}"' in home
+    downloads = page(folder / "site", "downloads.html")
+    for name in ("kuril-data.sqlite", "kuril-data.json", "parquet/events.parquet", "data/events.csv"):
+        assert f'href="../{name}"' in downloads
+        digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        assert f"<code>{digest}</code>" in downloads, name
+    assert 'href="../../kuril-data-0.1.0.zip"' in downloads
+    assert not (folder / "site" / "downloads").exists()  # the release's own files are linked, not copied
     event = load("events", source=pkg)["event_id"].iloc[0]
     assert (folder / "site" / "events" / f"{event}.html").is_file()
     assert f'href="site/events/{event}.html"' in (folder / "timeline.svg").read_text(encoding="utf-8")
     sums = (folder / "SHA256SUMS").read_text(encoding="utf-8")
     assert "  site/index.html\n" in sums
-
-
-def test_pages_workflow_publishes_the_site_on_tags() -> None:
-    """pages.yml runs on v* tags, builds the site with `kuril-data site`, and pins every action to a commit SHA."""
-    import yaml
-
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))
-    assert workflow[True]["push"]["tags"] == ["v*"]  # YAML reads the key `on` as True
-    steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
-    uses = [s["uses"] for s in steps if "uses" in s]
-    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
-    assert any("kuril-data site --out _site" in s.get("run", "") for s in steps)
-    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
-    assert upload["with"]["path"] == "_site"
 
 
 def test_rebuild_replaces_the_whole_folder(tmp_path: Path, valid_package: Path) -> None:
@@ -289,3 +284,82 @@ def test_a_new_table_gets_pages_from_its_schema_alone(tmp_path: Path) -> None:
         assert f"<dd>{value}</dd>" in child, value
     assert 'href="../measures/index.html"' in child
     assert 'href="../measures/a-child.html"' in page(out, "measures/index.html")
+
+
+KINDS_SAMPLE = {"events": "joint-declaration-signing-1956-10-19", "documents": "joint-declaration-1956",
+                "actors": "gromyko", "places": "habomai", "sources": "article-en",
+                "disagreements": "joint-declaration-ratification-date",
+                "quotations": "article-author-absurd-situation-th"}
+
+
+@pytest.mark.parametrize(("kind", "record"), sorted(KINDS_SAMPLE.items()))
+def test_every_kind_of_page_has_cite_block_and_correction_link(real_site: Path, kind: str, record: str) -> None:
+    """Cite this record (dataset, version, id, permanent URL from pyproject's Repository; BibTeX and
+    plain text) and a correction link to the issue form, pre-filled with the record, page and version."""
+    import urllib.parse
+
+    text = page(real_site, f"{kind}/{record}.html")
+    assert SITE_URL == "https://kuril-data.github.io/kuril-data/"  # derived from [project.urls] Repository
+    permanent = f"{SITE_URL}{kind}/{record}.html"
+    assert f'<link rel="canonical" href="{permanent}">' in text
+    assert 'id="cite-h">Cite this record</h2>' in text
+    assert f"record <code>{kind}/{record}</code>" in text and "version 0.1.0" in text.lower()
+    assert "@misc{kuril-data-0-1-0-" in text and f"url = {{{permanent}}}" in text
+    links = re.findall(r'<a class="correction" href="([^"]+)">Propose a correction</a>', text)
+    assert len(links) == 1
+    url = urllib.parse.urlsplit(html.unescape(links[0]))
+    assert f"{url.scheme}://{url.netloc}{url.path}" == project().url("Issues") + "/new"
+    query = dict(urllib.parse.parse_qsl(url.query))
+    assert query == {"template": "correction.yml", "title": f"Correction: {kind}/{record}",
+                     "record": f"{kind}/{record}", "page": permanent, "version": "0.1.0"}
+    form = (ROOT / ".github" / "ISSUE_TEMPLATE" / "correction.yml").read_text(encoding="utf-8")
+    for field in ("record", "page", "version"):
+        assert f"id: {field}\n" in form  # the form's fields the query fills
+
+
+def test_standalone_downloads_ship_the_csvs_with_their_checksums(real_site: Path) -> None:
+    """downloads.html: every table's CSV (a copy in downloads/, identical to data/) with its size and
+    SHA-256; Parquet said to be unavailable in a standalone build; linked from home and every index."""
+    text = page(real_site, "downloads.html")
+    for csv in sorted((ROOT / "data").glob("*.csv")):
+        copy = real_site / "downloads" / csv.name
+        assert copy.read_bytes() == csv.read_bytes()
+        digest = hashlib.sha256(copy.read_bytes()).hexdigest()
+        assert re.search(rf'href="downloads/{re.escape(csv.name)}" download>CSV: {re.escape(csv.name)}</a> '
+                         rf'<span class="size">{copy.stat().st_size} bytes</span> <span class="sha">SHA-256 '
+                         rf"<code>{digest}</code>", text), csv.name
+    assert "Parquet: not available in this build" in text
+    assert 'href="downloads.html"' in page(real_site, "index.html")
+    for index in real_site.glob("*/index.html"):
+        assert f'href="../downloads.html#table-{index.parent.name}"' in index.read_text(encoding="utf-8")
+
+
+def test_dates_in_words_and_human_headings(real_site: Path) -> None:
+    """Dates in words beside the EDTF; related records under human headings, in date order."""
+    assert date_words("1956-10-19") == "19 October 1956"
+    assert date_words("1955-06-03/1956-03-20") == "between 3 June 1955 and 20 March 1956"
+    assert date_words("../1951-09") == "before September 1951"
+    assert date_words("1956/..") == "from 1956 on"
+    text = page(real_site, "events/joint-declaration-signing-1956-10-19.html")
+    assert "<dt>When</dt><dd>19 October 1956 " in text and "<code>1956-10-19</code>" in text
+    doc = page(real_site, "documents/joint-declaration-1956.html")
+    assert "(event)" not in doc and "Event actors" not in doc
+    assert 'class="toc"' in doc and ">Events of this document</h2>" in doc
+    section = doc.split(">Events of this document</h2>", 1)[1].split("</ul>", 1)[0]
+    events = load("events", source=ROOT).set_index("event_id")
+    ids = re.findall(r'href="\.\./events/([^"]+)\.html"', section)
+    assert len(ids) > 1
+    keys = [events.loc[i, "date_earliest"] if events.loc[i, "date_earliest"] == events.loc[i, "date_earliest"]
+            else events.loc[i, "date_latest"] for i in ids]
+    assert keys == sorted(keys)
+
+
+def test_home_links_no_bare_download_base(real_site: Path) -> None:
+    """The home page lists the project's pages, not the `Download` base URL (a 404 on its own): release
+    files are linked by their full address on the downloads page."""
+    from kuril_data.project import project
+
+    home = (real_site / "index.html").read_text(encoding="utf-8")
+    base = project().urls["Download"]
+    assert f'href="{base}"' not in home
+    assert f'href="{project().urls["Releases"]}"' in home

@@ -20,7 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_there_are_workflows() -> None:
-    """The release and compatibility workflows exist beside the pull-request one."""
+    """The release and compatibility workflows exist beside the pull-request one (Pages is the release's job)."""
     assert {"release.yml", "compat.yml", "validate.yml"} <= {w.name for w in WORKFLOWS}
 
 
@@ -52,15 +52,47 @@ def test_a_broken_workflow_is_caught(tmp_path: Path) -> None:
 
 
 def test_workflows_run_only_commands_that_exist() -> None:
-    """Every `kuril-data` subcommand and `python -m kuril_data.release.describe` action a workflow runs exists."""
+    """Every `kuril-data` subcommand and `python -m kuril_data.release.*` action a workflow runs, itself or
+    through the scripts it calls, exists; and each script a workflow calls is in the repository."""
     import re
 
     from kuril_data.cli import cli
     from kuril_data.release import describe
 
     text = "\n".join(w.read_text(encoding="utf-8") for w in WORKFLOWS)
-    used = set(re.findall(r"\.venv/bin/kuril-data ([a-z-]+)", text))
-    assert {"release", "validate"} <= used and used <= set(cli.commands), used - set(cli.commands)
+    scripts = set(re.findall(r"\bscripts/[\w.-]+", text))
+    assert {"scripts/release-check.sh", "scripts/release-build.sh"} <= scripts
+    assert all((ROOT / s).is_file() for s in scripts), scripts
+    text += "\n".join((ROOT / s).read_text(encoding="utf-8") for s in scripts)
+    used = set(re.findall(r"(?:\.venv/bin/kuril-data|-m kuril_data) ([a-z-]+)", text))
+    assert {"release", "validate", "fmt", "sources"} <= used and used <= set(cli.commands), used - set(cli.commands)
     actions = set(re.findall(r"-m kuril_data\.release\.describe ([a-z-]+)", text))
     assert actions == {"check-tag", "notes"}
     assert actions <= set(describe.ACTIONS)
+    assert set(re.findall(r"-m kuril_data\.release\.registry ([a-z-]+)", text)) == {"pin"}
+
+
+def test_pages_deploys_the_release_folder_after_publishing() -> None:
+    """release.yml deploys to GitHub Pages, once the GitHub Release and PyPI jobs succeeded, the folder
+    scripts/release-build.sh lays out as pages/ (the release folder: its site/ and the files its download
+    links name; the rehearsal follows every link); no other workflow deploys Pages."""
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8"))
+    assert workflow[True]["push"]["tags"] == ["v*"]  # YAML reads the key `on` as True
+    jobs = workflow["jobs"]
+    upload = next(s for s in jobs["build"]["steps"] if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
+    assert upload["with"]["path"] == "out/pages"
+    assert 'cp -r "$out/a/$name" "$out/pages"' in (ROOT / "scripts" / "release-build.sh").read_text(encoding="utf-8")
+    assert jobs["pages"]["needs"] == ["github-release", "pypi"]
+    assert jobs["pages"]["environment"]["name"] == "github-pages"
+    others = [w.name for w in WORKFLOWS if w.name != "release.yml" and "deploy-pages" in w.read_text(encoding="utf-8")]
+    assert others == []
+
+
+def test_the_publish_action_supports_metadata_2_4() -> None:
+    """pypa/gh-action-pypi-publish is pinned to v1.14.2 (twine 7.0.0, which accepts Metadata-Version 2.4), and
+    the twine that `release-build.sh` checks with is that one."""
+    text = (ROOT / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    assert "pypa/gh-action-pypi-publish@dc37677b2e1c63e2034f94d8a5b11f265b73ba33  # v1.14.2" in text
+    assert "twine==7.0.0" in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()

@@ -269,14 +269,16 @@ def site(path: Path, out: Path) -> None:
 
 
 @cli.command()
-@package_argument
+@click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port to listen on.")
-def serve(path: Path, host: str, port: int) -> None:
+def serve(path: Path | None, host: str, port: int) -> None:
     """Browse the package at PATH in Datasette, with search, facets, labels and canned queries.
 
     PATH is a kuril-data.sqlite file, a folder holding one (an export or a release: its
-    metadata.json is used), or a package folder (exported to a temporary folder first). Needs
+    metadata.json is used), or a package folder (exported to a temporary folder first). Without
+    PATH: the current folder if it holds a package or an export, else the data shipped in the
+    installed package. Foreign keys show their labels on row pages too. Needs
     Datasette (pip install 'kuril-data[serve]'); exit 2 without it, 1 when the package does not
     validate.
     """
@@ -328,7 +330,8 @@ def sources_fetch(path: Path, to: Path | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Folder to copy the release folder and zip into (default: leave them in the user cache).")
 def fetch(version: str, out: Path | None) -> None:
-    """Download the published release VERSION, verified against the checksum shipped with kuril-data.
+    """Download the published release VERSION (0.1.0, or its tag v0.1.0), verified against the checksum
+    shipped with kuril-data.
 
     The zip v{VERSION}/kuril-data-{VERSION}.zip comes from the project's Releases URL (package
     metadata) or $KURIL_DATA_RELEASES_URL; its SHA-256 must match the registry of published
@@ -339,7 +342,7 @@ def fetch(version: str, out: Path | None) -> None:
     from kuril_data.release.registry import fetch_release
 
     result = fetch_release(version, out)
-    click.echo(f"kuril-data {version} (sha256 {result.sha256}) verified")
+    click.echo(f"kuril-data {result.version} (sha256 {result.sha256}) verified")
     click.echo(f"{result.folder}/")
     click.echo(f"{result.zip}")
 

@@ -9,12 +9,14 @@ generated from `project()`.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 DIST = "kuril-data"
+CORRECTION_FORM = "correction.yml"  # .github/ISSUE_TEMPLATE/<this>: the site's "Propose a correction"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,25 @@ class Project:
     def web_urls(self) -> dict[str, str]:
         """The `[project.urls]` that are web links (http or https): what a page may link to."""
         return {label: url for label, url in self.urls.items() if url.startswith(("https://", "http://"))}
+
+    def site_url(self) -> str | None:
+        """Where the static site is published, ending in `/`: `[project.urls] Site` when given, else the
+        GitHub Pages address of a github.com `Repository` (`https://github.com/O/R` gives
+        `https://O.github.io/R/`); None when neither is known."""
+        site = self.web_urls().get("Site")
+        if site:
+            return site.rstrip("/") + "/"
+        found = re.fullmatch(r"https://github\.com/([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?",
+                             self.urls.get("Repository", ""))
+        return f"https://{found[1].lower()}.github.io/{found[2]}/" if found else None
+
+    def correction_form(self) -> str | None:
+        """The new-issue address of the correction form (.github/ISSUE_TEMPLATE/correction.yml) under
+        `[project.urls] Issues` on GitHub, or None when the issues are not on GitHub."""
+        issues = self.urls.get("Issues", "")
+        if not re.fullmatch(r"https://github\.com/[A-Za-z0-9-]+/[A-Za-z0-9._-]+/issues/?", issues):
+            return None
+        return issues.rstrip("/") + "/new?template=" + CORRECTION_FORM
 
     def release_page(self, version: str) -> str:
         """The page of release `version` (a GitHub Release: `<Releases>/tag/v<version>`)."""

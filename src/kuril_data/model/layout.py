@@ -34,7 +34,10 @@ SITE_INDEX = "index.html"
 SITE_SEARCH = "search.html"
 SITE_SEARCH_INDEX = "search-index.js"
 SITE_TIMELINE = "timeline.html"
-SITE_FILES = (SITE_ASSETS, SITE_INDEX, SITE_SEARCH, SITE_SEARCH_INDEX, SITE_TIMELINE)
+SITE_DOWNLOADS = "downloads.html"
+SITE_DOWNLOADS_DIR = "downloads"  # a standalone site's copies of the CSVs
+SITE_FILES = (SITE_ASSETS, SITE_INDEX, SITE_SEARCH, SITE_SEARCH_INDEX, SITE_TIMELINE, SITE_DOWNLOADS,
+              SITE_DOWNLOADS_DIR)
 
 # Top-level entries of a release folder: a resource's data or schema file is copied into the release
 # at its own path, so none may start with one of these (compared without regard to case: zips and

@@ -12,7 +12,7 @@ from kuril_data.model.dates import EARLIEST, LATEST
 from kuril_data.model.layout import ARTIFACT, METADATA_TABLE
 from kuril_data.model.package import Package
 from kuril_data.model.text import web_url
-from kuril_data.outputs.sqlite import FTS_SUFFIX, VIEWS, fts_fields, quote, view_tables
+from kuril_data.outputs.sqlite import FTS_SUFFIX, SORT_SUFFIX, VIEWS, fts_fields, quote, view_tables
 from kuril_data.project import project
 
 # Declared once and applied to every table by what its schema says: its label field
@@ -34,7 +34,7 @@ ORDER BY d.disagreement_id, s.source_id, c.citation_id""",
     ),
     "quotations_of_speaker": (
         "All quotations of one speaker, in every language",
-        "Type an actor id (such as gromyko-andrei) or part of a name; translations of one quotation are "
+        "Type an actor id (such as gromyko) or part of a name; translations of one quotation are "
         "listed together.",
         """SELECT coalesce(q.translation_of, q.quotation_id) AS quotation_group, q.quotation_id, q.language, q.text,
        a.name AS speaker_name, q.speaker_id, s.title AS source_title, q.locator, q.date
@@ -52,7 +52,10 @@ EVIDENCE = ("citations", "source_id", "sources")  # (the citations table, its ke
 
 def year_query(package: Package) -> str | None:
     """Every dated record whose date range meets the year :year, from every table with a label, a
-    one-field key and an EDTF date (derived from the schemas, so a new dated table joins by itself)."""
+    one-field key and an EDTF date (derived from the schemas, so a new dated table joins by itself).
+    An open end is unbounded on its side (`../1951-09` meets 1905), an uncertain or approximate date
+    counts by the interval its bounds give; a record with neither bound is in no year. Listed by
+    the first bound known (the earliest day, else the latest), so an open start sorts by its end."""
     parts = []
     for resource in package.resources:
         dated = [f.name for f in resource.schema.fields if f.edtf]
@@ -65,10 +68,13 @@ def year_query(package: Package) -> str | None:
         parts.append(f"SELECT {table} AS record_table, {quote(resource.schema.primary_key[0], names)} AS record_id, "
                      f"{quote(label, names)} AS label, {date} AS date, {early} AS date_earliest, "
                      f"{late} AS date_latest\nFROM {quote(resource.name, [resource.name])}\n"
-                     f"WHERE {early} <= :year || '-12-31' AND {late} >= :year || '-01-01'")
+                     f"WHERE ({early} IS NOT NULL OR {late} IS NOT NULL)\n"
+                     f"  AND ({early} IS NULL OR {early} <= :year || '-12-31')\n"
+                     f"  AND ({late} IS NULL OR {late} >= :year || '-01-01')")
     if not parts:
         return None
-    return "\nUNION ALL\n".join(parts) + "\nORDER BY date_earliest, date_latest, record_table, record_id"
+    return ("SELECT * FROM (\n" + "\nUNION ALL\n".join(parts) +  # a compound SELECT orders by columns only
+            "\n)\nORDER BY coalesce(date_earliest, date_latest), date_latest, record_table, record_id")
 
 
 def evidence_query(package: Package) -> str | None:
@@ -109,8 +115,10 @@ def datasette_metadata(package: Package, version: str) -> dict[str, Any]:
         if label:
             config["label_column"] = label
         dated = [f.name for f in resource.schema.fields if f.edtf]
-        if dated:
-            config["sort"] = dated[0] + EARLIEST
+        if dated:  # the derived sort column: an open start sorts by its end, not before everything
+            config["sort"] = dated[0] + SORT_SUFFIX
+            config["columns"][dated[0] + SORT_SUFFIX] = (
+                f"The day to sort by: `{dated[0]}{EARLIEST}`, else (an open start) `{dated[0]}{LATEST}`.")
         tables[resource.name] = config
     present = {r.name for r in package.resources}
     for view, (description, sql) in VIEWS.items():

@@ -14,6 +14,7 @@ from typing import Any
 
 from kuril_data.dataset import Dataset, TypedTable, columns_of
 from kuril_data.errors import ExportError
+from kuril_data.model.dates import EARLIEST, LATEST
 from kuril_data.model.layout import METADATA_TABLE
 from kuril_data.model.package import Package, Resource
 
@@ -24,7 +25,7 @@ def iso_timestamp(stamp: int) -> str:
 
 # Declared once: string fields with these names are indexed for full-text search (FTS5). The
 # trigram tokenizer finds substrings in any script, Thai included (which has no spaces between words).
-FTS_FIELDS = ("text", "title", "summary", "evidence")
+FTS_FIELDS = ("text", "title", "summary", "evidence", "name", "subject", "description")
 FTS_TOKENIZE = "trigram"
 FTS_SUFFIX = "_fts"
 FTS_BUILD_HASHSIZE = 64 * 2**20  # bytes of FTS5's term buffer while the index is built (default 1 MiB)
@@ -60,6 +61,9 @@ FROM events AS e
 LEFT JOIN places AS p ON p.place_id = e.place_id""",
     ),
 }
+# A dated table's first EDTF date gets a generated column to sort by: its earliest day, else (an
+# open start such as `../1951-09`) its latest, so open starts sort where they end, not first.
+SORT_SUFFIX = "_sort"
 SQLITE_MMAP_BYTES = 2**30  # the checks read the finished file memory-mapped (faster than through the page cache)
 
 
@@ -169,6 +173,11 @@ def table_ddl(package: Package, resource: Resource) -> list[str]:
         if c.type.name == "boolean":
             col += f" CHECK ({quote(c.name, cols)} IN (0, 1))"
         lines.append(col)
+    dated = next((f.name for f in schema.fields if f.edtf), None)
+    if dated and dated + EARLIEST in cols and dated + LATEST in cols and dated + SORT_SUFFIX not in cols:
+        early, late = quote(dated + EARLIEST, cols), quote(dated + LATEST, cols)
+        lines.append(f'{quote(dated + SORT_SUFFIX, [dated + SORT_SUFFIX])} TEXT GENERATED ALWAYS AS '
+                     f"(coalesce({early}, {late})) VIRTUAL")
     if schema.primary_key:
         lines.append(f"PRIMARY KEY ({_cols(schema.primary_key, cols)})")
     sql = []

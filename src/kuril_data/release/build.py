@@ -37,12 +37,11 @@ VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip file can hold
 
 
-def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "dist", *, record: bool = True) -> Path:
+def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "dist") -> Path:
     """Build the release of the package at `path` into `out`; return the release folder.
 
-    With `record`, when `path` is the toolkit's own repository, the zip's SHA-256 and build date
-    are recorded in the registry of published releases (`kuril_data/releases.json`), and a
-    version already recorded there is built with its recorded date unless SOURCE_DATE_EPOCH is set.
+    Building records nothing: only publishing pins a release in the registry of published
+    releases (`kuril_data.release.registry`), so a pull request never touches it.
 
     Raises `kuril_data.errors.Refused` when the package does not validate, its version is not
     usable in a file name, or CHANGELOG.md has no `## [<version>]` entry.
@@ -54,10 +53,6 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
     check_version_against_last_tag(package)
     name = f"{ARTIFACT}-{version}"
     stamp = build_timestamp(package)
-    if record and not os.environ.get("SOURCE_DATE_EPOCH"):
-        from kuril_data.release.registry import recorded_epoch
-
-        stamp = recorded_epoch(package.root, version) or stamp  # a recorded version keeps its build date
     out = Path(out)
     with staging(out, name) as tmp:
         folder = tmp / name
@@ -75,10 +70,6 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
         fix_permissions(folder, stamp)
         write_zip(folder, tmp / f"{name}.zip", stamp)
         install(tmp, out, [name, f"{name}.zip"])
-    if record:
-        from kuril_data.release.registry import record_release
-
-        record_release(package.root, version, out / f"{name}.zip", stamp)
     return out / name
 
 

@@ -1,8 +1,15 @@
 """Published releases: the registry shipped in the package, and pinned, verified, cached downloads.
 
-`kuril_data/releases.json` (in the wheel too) maps every published version to the
-SHA-256 of its zip and the build date it was built with (SOURCE_DATE_EPOCH), so the zip can be
-rebuilt byte for byte and checked. `kuril-data release` records the version it builds there.
+`kuril_data/releases.json` (in the wheel too) maps every *published* version to the SHA-256 of its
+zip and the build date it was built with (SOURCE_DATE_EPOCH). Only publishing writes it, and only
+by adding: the release job pins the zip it has just built and checked (`pin`) before it builds the
+wheel, so the wheel of version X verifies X's zip offline; afterwards the maintainer merges the
+published registry (attached to the GitHub Release) into the repository (`record`). A pin is never
+rewritten or dropped (`append_only_problems`), so pull requests never touch the file.
+
+    python -m kuril_data.release.registry pin VERSION ZIP     # the release job, from the repository root
+    python -m kuril_data.release.registry record RELEASES_JSON  # the maintainer, after publishing
+
 `fetch_release` downloads `v{X}/kuril-data-{X}.zip` under the releases base URL (the project's
 "Releases" URL from the package metadata, or $KURIL_DATA_RELEASES_URL), refuses it unless its
 SHA-256 is the registered one, unpacks it safely into the user cache and reuses it offline.
@@ -13,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +38,8 @@ REGISTRY_IN_REPO = Path("src") / "kuril_data" / REGISTRY_NAME  # where `release`
 URL_LABELS = ("releases", "release downloads", "download")  # Project-URL labels read as the base URL
 CACHE_SUBDIR = "releases"
 ABOUT = ("Published kuril-data releases: SHA-256 of each version's zip, and the build date (SOURCE_DATE_EPOCH) "
-         "it was built with, to rebuild it byte for byte. Written by `kuril-data release`; do not edit by hand.")
+         "it was built with. Append-only, written only by publishing (python -m kuril_data.release.registry); "
+         "do not edit by hand.")
 
 
 class ReleaseError(KurilDataError):
@@ -60,33 +69,64 @@ def registry(path: Path = REGISTRY) -> dict[str, dict[str, Any]]:
     return data.get("releases", {}) if isinstance(data, dict) else {}
 
 
-def recorded_epoch(root: Path, version: str) -> int | None:
-    """The build date recorded for `version` in the registry of the repository at `root`, if any.
-
-    A recorded version keeps that date, so that building it again (on the release tag, whose commit
-    date is later than the one recorded) gives the very zip whose SHA-256 the registry ships.
-    """
-    epoch = registry(root / REGISTRY_IN_REPO).get(version, {}).get("source_date_epoch")
-    return epoch if isinstance(epoch, int) else None
-
-
-def record_release(root: Path, version: str, zip_path: Path, stamp: int) -> Path | None:
-    """Record `version` built into `zip_path` with build date `stamp` in the registry of the repository
-    at `root`; None (nothing recorded) when `root` is not the toolkit's repository."""
+def entry_for(zip_path: Path, stamp: int) -> dict[str, Any]:
+    """A registry entry: the zip's SHA-256, and the build date it was built with."""
     import datetime as dt
 
-    path = root / REGISTRY_IN_REPO
-    if not path.is_file():
-        return None
+    return {"sha256": sha256_of(zip_path), "source_date_epoch": stamp,
+            "created": dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def append_only_problems(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[str]:
+    """Why `new` is not `old` with entries added: a published pin removed or rewritten."""
+    problems = []
+    for version, entry in sorted(old.items()):
+        if version not in new:
+            problems.append(f"version {version} was published but its pin was removed")
+        elif new[version] != entry:
+            problems.append(f"version {version} was published with sha256 {entry.get('sha256')}; its pin may "
+                            f"never change (now {new[version].get('sha256')}): publish a new version instead")
+    return problems
+
+
+def write_registry(path: Path, releases: dict[str, dict[str, Any]]) -> None:
+    write_atomic(path, json.dumps({"about": ABOUT, "releases": releases}, indent=2, sort_keys=True) + "\n")
+
+
+def add_pins(path: Path, pins: dict[str, dict[str, Any]]) -> None:
+    """Add `pins` to the registry file at `path`; refuse (ReleaseError, file untouched) to rewrite or
+    drop a pin already there. Adding the same pin again changes nothing."""
     releases = registry(path)
-    releases[version] = {
-        "sha256": sha256_of(zip_path),
-        "source_date_epoch": stamp,
-        "created": dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    text = json.dumps({"about": ABOUT, "releases": releases}, indent=2, sort_keys=True) + "\n"
-    write_atomic(path, text)
-    return path
+    merged = {**releases, **pins}
+    problems = append_only_problems(releases, merged)
+    if problems:
+        raise ReleaseError(f"{path}: {'; '.join(problems)}")
+    if merged != releases or not path.is_file():
+        write_registry(path, merged)
+
+
+def pin(root: Path, version: str, zip_path: Path) -> dict[str, Any]:
+    """The release job's step: pin the zip of `version` just built (and checked) into the registry of
+    the checkout at `root`, so that the wheel built next ships the pin. The build date is the one
+    the zip's datapackage.json records (`created`), so the tag's commit rebuilds the same bytes."""
+    import datetime as dt
+    import zipfile
+
+    version = normalize_version(version)
+    with zipfile.ZipFile(zip_path) as zf:
+        descriptor = json.loads(zf.read(f"{ARTIFACT}-{version}/datapackage.json"))
+    if descriptor.get("version") != version:
+        raise ReleaseError(f"{zip_path}: holds version {descriptor.get('version')!r}, not {version}")
+    created = dt.datetime.strptime(descriptor["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    entry = entry_for(zip_path, int(created.timestamp()))
+    add_pins(root / REGISTRY_IN_REPO, {version: entry})
+    return entry
+
+
+def normalize_version(version: str) -> str:
+    """A version as the registry names it: `v0.1.0` (a tag, as people copy it) is `0.1.0`."""
+    version = version.strip()
+    return version[1:] if version[:1] in ("v", "V") and version[1:2].isdigit() else version
 
 
 def releases_url() -> str:
@@ -116,6 +156,7 @@ def fetch_release(version: str, out: str | os.PathLike[str] | None = None) -> Fe
     """The verified release `version`, from the user cache or downloaded into it; with `out`, copied
     there too. Raises ReleaseError; a failure leaves nothing in the cache (or in `out`)."""
 
+    version = normalize_version(version)
     known = registry()
     entry = known.get(version)
     if entry is None:
@@ -172,3 +213,31 @@ def unpack(zip_path: Path, dest: Path, top: str) -> None:
         raise ReleaseError(str(exc)) from None
     if not (dest / top / "datapackage.json").is_file():
         raise ReleaseError(f"{zip_path.name}: not a kuril-data release (no {top}/datapackage.json)")
+
+
+def main(argv: list[str]) -> int:
+    """`pin VERSION ZIP` (the release job) or `record RELEASES_JSON` (after publishing), run from the
+    repository root; exit 1 when a published pin would change, 2 on bad usage."""
+    root = Path.cwd()
+    try:
+        if len(argv) == 3 and argv[0] == "pin":
+            entry = pin(root, argv[1], Path(argv[2]))
+            print(f"pinned {normalize_version(argv[1])}: sha256 {entry['sha256']} in {REGISTRY_IN_REPO}")
+            return 0
+        if len(argv) == 2 and argv[0] == "record":
+            published = registry(Path(argv[1]))
+            if not published:
+                print(f"Error: {argv[1]} holds no published release", file=sys.stderr)
+                return 1
+            add_pins(root / REGISTRY_IN_REPO, published)
+            print(f"{REGISTRY_IN_REPO} pins {', '.join(sorted(registry(root / REGISTRY_IN_REPO)))}")
+            return 0
+    except (ReleaseError, OSError, KeyError, ValueError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    print("usage: python -m kuril_data.release.registry pin VERSION ZIP | record RELEASES_JSON", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

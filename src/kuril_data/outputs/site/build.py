@@ -12,10 +12,12 @@ output depends only on the package and the build date: building twice gives the 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
 import unicodedata
+import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import resources
@@ -30,12 +32,22 @@ from kuril_data.dataset import Dataset, label_field, open_dataset
 from kuril_data.errors import KurilDataError
 from kuril_data.io.transaction import install, staging
 from kuril_data.model.dates import EARLIEST, LATEST
-from kuril_data.model.layout import SITE_ASSETS, SITE_FILES, SITE_INDEX, SITE_SEARCH_INDEX
+from kuril_data.model.layout import (
+    ARTIFACT,
+    PARQUET_DIR,
+    SITE_ASSETS,
+    SITE_DOWNLOADS,
+    SITE_DOWNLOADS_DIR,
+    SITE_FILES,
+    SITE_INDEX,
+    SITE_SEARCH_INDEX,
+)
 from kuril_data.model.package import Package, Resource
 from kuril_data.model.text import web_url
 from kuril_data.outputs import timeline as timeline_module
 from kuril_data.outputs.export import build_timestamp
 from kuril_data.outputs.names import confined, unique_names
+from kuril_data.outputs.site.words import date_words
 from kuril_data.project import project
 
 # Declared once: the tables the pages treat specially (each optional: a package without them
@@ -53,8 +65,35 @@ SCHEMA_ORG = {"events": "Event", "documents": "CreativeWork", "quotations": "Quo
               "sources": "CreativeWork", "disagreements": "Claim", "actors": "Organization"}
 PERSON_KINDS = ("person", "head-of-state")
 ASSETS = ("site.css", "site.js", "search.js", "timeline.js")
-SEARCH_INDEX = SITE_SEARCH_INDEX  # [url, kind, title, date, normalised text, language] per record
+# [url, kind, title, date in words, language, names, summaries, evidence] per record, in the original
+# case: the client folds case and diacritics and ranks names and titles, then summaries, then evidence.
+SEARCH_INDEX = SITE_SEARCH_INDEX
 SEARCH_TITLE = 160
+SEARCH_SEP = " \u2029 "  # between the texts of one tier: a match never spans two of them
+TOC_MIN = 4  # a record page with this many sections or more gets a table of contents
+# Human headings for the records that point at a record: (table, its field) -> heading; any other
+# gets its table's name in words.
+RELATED_HEADINGS = {
+    ("events", "document_id"): "Events of this document", ("events", "place_id"): "Events that took place here",
+    ("events", "part_of"): "Parts of this event", ("documents", "in_reply_to"): "Replies to this document",
+    ("documents", "place_id"): "Documents issued or signed here", ("places", "part_of"): "Places within it",
+    ("actors", "member_of"): "Members", ("sources", "translation_of"): "Translations of this source",
+    ("quotations", "source_id"): "Quotations taken from this source",
+    ("event_actors", "event_id"): "Who took part", ("event_actors", "actor_id"): "Events this actor took part in",
+    ("event_places", "event_id"): "Places concerned", ("event_places", "place_id"): "Events concerning this place",
+    ("event_documents", "event_id"): "Documents concerned",
+    ("event_documents", "document_id"): "Events concerning this document",
+    ("document_actors", "document_id"): "Parties and signatories",
+    ("document_actors", "actor_id"): "Documents this actor is party to",
+    ("document_places", "document_id"): "Places concerned",
+    ("document_places", "place_id"): "Documents concerning this place",
+    ("actor_roles", "actor_id"): "Roles", ("actor_roles", "organization_id"): "Roles held in this organisation",
+    ("place_names", "place_id"): "Names in the sources", ("actor_names", "actor_id"): "Names in the sources",
+    ("place_names", "source_id"): "Place names found in this source",
+    ("actor_names", "source_id"): "Actor names found in this source",
+}
+SINGULAR = {"events": "event", "documents": "document", "quotations": "quotation", "actors": "actor",
+            "places": "place", "disagreements": "disagreement", "sources": "source"}
 
 
 MANIFEST = ".kuril-data-site.json"  # what `build_site` wrote: a rebuild replaces a folder holding only that
@@ -283,6 +322,13 @@ def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).lower().split())
 
 
+def fold(text: str) -> str:
+    """The search form search.js matches on: decomposed, combining marks dropped (Polish ą ę ó ś ź ż
+    fold to a e o s z z; ł to l), lower case, white space collapsed."""
+    decomposed = unicodedata.normalize("NFD", text.replace("Ł", "L").replace("ł", "l"))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+
+
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("kuril_data.outputs.site", "templates"), autoescape=select_autoescape(),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -332,6 +378,7 @@ def _facts(site: Site, table: str, row: dict[str, Any], skip: set[str]) -> list[
             site, table, f.name, row[f.name])}
         if f.edtf:
             item["bounds"] = (row.get(f.name + EARLIEST), row.get(f.name + LATEST))
+            item["words"] = date_words(row[f.name])
         if f.language:
             item["text"] = f"{LANGUAGES.get(row[f.name], row[f.name])} ({row[f.name]})"
         if f.verbatim and lang:
@@ -348,7 +395,7 @@ def _related(site: Site, kind: str, record_id: str) -> list[dict[str, Any]]:
             continue
         if r.name == ACCOUNTS or (r.name == QUOTATIONS and fname != CITATION_SOURCE):
             continue  # shown as disagreements / quotation groups, side by side
-        heading = f"{r.name.replace('_', ' ').capitalize()} ({fname.removesuffix('_id').replace('_', ' ')})"
+        heading = RELATED_HEADINGS.get((r.name, fname)) or r.name.replace("_", " ").capitalize()
         items: list[dict[str, Any]] = []
         key = site.kinds[r.name].key if r.name in site.kinds else None
         if r.name == CITATIONS:  # a source: the records it is cited for, once each
@@ -356,17 +403,39 @@ def _related(site: Site, kind: str, record_id: str) -> list[dict[str, Any]]:
             cited = {(x["kind"], x["id"]): x for c in rows if (x := site.cited_record(c))}
             items = [{"link": cited[k], "date": None, "lang": None} for k in sorted(cited)]
         elif key:
-            for row in sorted(rows, key=itemgetter(key)):
+            for row in sorted(rows, key=lambda x: (_sort_date(site, r.name, x), x[key])):
                 items.append({"link": site.link(r.name, row[key]), "date": _date_of(site, r.name, row),
                               "lang": site.language(r.name, row)})
         elif fname == CITATION_SOURCE:  # names found in a source: counted here, listed on their records' pages
             sections.append({"heading": heading, "count": len(rows), "items": []})
             continue
         else:
-            for row in sorted(rows, key=lambda x: json.dumps(x, default=str, sort_keys=True)):
+            for row in sorted(rows, key=lambda x: (_linked_date(site, r.name, x, fname),
+                                                   json.dumps(x, default=str, sort_keys=True))):
                 items.append({"facts": _facts(site, r.name, row, {fname})})
         sections.append({"heading": heading, "items": items})
     return sections
+
+
+def _sort_date(site: Site, table: str, row: dict[str, Any]) -> tuple[bool, dt.date]:
+    """A row's place in date order: its earliest day, else (an open start) its latest; undated last."""
+    a, b = _bounds(site, table, row)
+    day = a or b
+    return (day is None, day or dt.date.min)
+
+
+def _linked_date(site: Site, table: str, row: dict[str, Any], skip: str) -> tuple[bool, dt.date]:
+    """A link row's place in date order: its own date, else that of the first dated record it names."""
+    own = _sort_date(site, table, row)
+    if not own[0]:
+        return own
+    for f in site.resources[table].schema.fields:
+        target = site.refs.get((table, f.name))
+        if f.name != skip and target in site.kinds and row.get(f.name) in site.kinds[target].by_id:
+            found = _sort_date(site, target, site.kinds[target].by_id[row[f.name]])
+            if not found[0]:
+                return found
+    return own
 
 
 def _date_of(site: Site, table: str, row: dict[str, Any]) -> str | None:
@@ -439,14 +508,17 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
         confined(out, f"{SITE_ASSETS}/{asset}").write_bytes(content)
     title = str(package.descriptor.get("title", package.name))
     year = dt.datetime.fromtimestamp(stamp, dt.UTC).year
-    urls = project().web_urls()
+    proj = project()
+    urls = proj.web_urls()
+    site_url, form = proj.site_url(), proj.correction_form()
+    authors = _contributors(package)
     homepage = web_url(urls.get("Homepage") or package.descriptor.get("homepage"))  # never a javascript: link
     base_ld = {"@type": "Dataset", "name": title, "version": package.version}
     if homepage:
         base_ld["url"] = homepage
     has_timeline = package.resource(timeline_module.EVENTS) is not None
     common = {"package": package, "title": title, "version": package.version, "kinds": site.kind_names,
-              "has_timeline": has_timeline,
+              "has_timeline": has_timeline, "singular": SINGULAR,
               "kind_titles": {n: n.capitalize() for n in site.kind_names}}
     files = 0
 
@@ -483,28 +555,52 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
             a, b = _bounds(site, kind, row)
             page = site.url(kind, record_id)
             assert page is not None
+            actors = _actors_of(site, kind, record_id, row)
+            related = _related(site, kind, record_id)
+            facts = _facts(site, kind, row, {k.key} | ({k.label} if k.label else set()))
+            translations = translations if len(translations) > 1 else []
+            toc = [(anchor, name) for anchor, name, present in (
+                ("facts-h", "Facts", True), ("translations-h", "In every language", translations),
+                ("evidence-h", "Sources and evidence", cites), ("disagreements-h", "Where the sources disagree",
+                                                               disagreements),
+                ("quotations-h", "Quotations", quotations)) if present]
+            toc += [(f"related-{i}", section["heading"]) for i, section in enumerate(related, 1)]
+            permanent = site_url + page if site_url else None
+            record_ref = f"{kind}/{record_id}"
+            correction = (form + "&" + urllib.parse.urlencode(
+                {"title": f"Correction: {record_ref}", "record": record_ref, "page": permanent or page,
+                 "version": package.version})) if form else None
             write(page, "record.html", kind=kind, record_id=record_id, page=page, label=label,
-                  row=row, lang=site.language(kind, row),
-                  facts=_facts(site, kind, row, {k.key} | ({k.label} if k.label else set())),
-                  citations=cites, disagreements=disagreements, translations=translations if len(translations) > 1
-                  else [], quotations=quotations, related=_related(site, kind, record_id),
+                  row=row, lang=site.language(kind, row), facts=facts,
+                  citations=cites, disagreements=disagreements, translations=translations,
+                  quotations=quotations, related=related, toc=toc if len(toc) >= TOC_MIN else [],
                   jsonld=_jsonld(site, kind, row, label, base_ld), bounds=(a, b),
+                  when=next((f for f in facts if "bounds" in f), None),
+                  where=_places_of(site, kind, record_id, row),
+                  who=[site.link(ACTORS, x) for x in actors], permanent=permanent, correction=correction,
+                  cite=_cite(authors, year, title, package.version, record_ref, label, permanent),
                   description=row.get("summary") or row.get("description") or row.get("subject") or "")
             pages += 1
             y0, y1 = _year_span(site, kind, row)
-            actors = _actors_of(site, kind, record_id, row)
             index_rows.append({"link": site.link(kind, record_id), "row": row, "date": _date_of(site, kind, row),
                                "earliest": a, "y0": y0, "y1": y1, "actors": actors, "lang": site.language(kind, row)})
-            # Words people search for: text fields, not identifiers, keys or language tags.
-            texts = [str(v) for f in k.resource.schema.fields if f.type == "string" and f.name != k.key
-                     and (kind, f.name) not in site.refs and not f.language and (v := row.get(f.name))]
-            texts += [c["evidence"] for c in citations if c.get("evidence")]
+            # Words people search for, in three tiers: names and titles (the label and the names the
+            # sources give it), then summaries and notes, then the verbatim evidence. Never internal
+            # codes: no keys, identifiers, enum values, language tags, dates or patterned fields.
+            names = [label]
             for r, _, rows in site.referencing(kind, record_id):
                 if r.name not in site.kinds and r.name != CITATIONS:
-                    texts += [str(x[f.name]) for x in rows for f in r.schema.fields if f.verbatim and x.get(f.name)]
+                    names += [str(x[f.name]) for x in rows for f in r.schema.fields if f.verbatim and x.get(f.name)]
+            summaries = [str(v) for f in k.resource.schema.fields if f.name not in (k.key, k.label)
+                         and f.type == "string" and (kind, f.name) not in site.refs and not f.language
+                         and not f.edtf and not {"enum", "pattern"} & set(f.constraints) and (v := row.get(f.name))]
+            evidence = [c["evidence"] for c in citations if c.get("evidence")]
             short = label if len(label) <= SEARCH_TITLE else label[:SEARCH_TITLE - 1].rstrip() + "…"
-            search.append([page, kind, short, _date_of(site, kind, row) or "",
-                           normalise(" \u2029 ".join(texts)), site.language(kind, row) or ""])
+            when = facts_when["words"] or facts_when["text"] if (facts_when := next(
+                (f for f in facts if "bounds" in f), None)) else ""
+            search.append([page, kind, short, when, site.language(kind, row) or "",
+                           SEARCH_SEP.join(dict.fromkeys(names)), SEARCH_SEP.join(summaries),
+                           SEARCH_SEP.join(evidence)])
         if any(r["date"] for r in index_rows):  # dated kinds list by date, undated last
             index_rows.sort(key=lambda r: (r["earliest"] is None, r["earliest"] or dt.date.min, r["link"]["id"]))
         filters = _filters(site, kind, index_rows)
@@ -516,7 +612,11 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
                                   "accounts": site.accounts(r["link"]["id"])} for r in index_rows]
               if kind == DISAGREEMENTS else [],
               description=k.resource.description or "")
-    write("search.html", "search.html")
+    write("search.html", "search.html", kind_counts={n: len(site.kinds[n].rows) for n in site.kind_names})
+    files += _write_downloads(site, out, write, downloads, proj.download_url(package.version, f"{ARTIFACT}-"
+                                                                              f"{package.version}.zip")
+                              if "Download" in proj.urls else None, proj.release_page(package.version)
+                              if "Releases" in proj.urls else None)
     index_js = "window.KURIL_SEARCH = " + json.dumps(search, ensure_ascii=False, separators=(",", ":")) + ";\n"
     confined(out, SEARCH_INDEX).write_text(index_js, encoding="utf-8", newline="\n")
     files += 1
@@ -524,14 +624,100 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
         events = site.tables[timeline_module.EVENTS]
         documents = site.tables.get(timeline_module.DOCUMENTS, [])
         picture = timeline_module.svg(events, documents, f"{title} — {len(events)} events", link="")
-        write("timeline.html", "timeline.html", svg=Markup(picture), events=len(events),
+        years: dict[str, list[dict[str, Any]]] = defaultdict(list)  # the list phones get instead of the picture
+        for e in sorted(events, key=lambda x: (_sort_date(site, timeline_module.EVENTS, x), str(x.get("event_id")))):
+            none, day = _sort_date(site, timeline_module.EVENTS, e)
+            key = site.kinds[timeline_module.EVENTS].key if timeline_module.EVENTS in site.kinds else None
+            url = site.url(timeline_module.EVENTS, e[key]) if key else None
+            if url and key:
+                years["undated" if none else str(day.year)].append(
+                    {"url": url, "label": site.label(timeline_module.EVENTS, e[key]),
+                     "when": date_words(_date_of(site, timeline_module.EVENTS, e)) or _date_of(
+                         site, timeline_module.EVENTS, e) or ""})
+        write("timeline.html", "timeline.html", svg=Markup(picture), events=len(events), by_year=list(years.items()),
               groups=(*timeline_module.GROUPS, timeline_module.OTHER))
     counts = {n: len(site.kinds[n].rows) for n in site.kind_names}
     citation = (f"{_contributors(package)} ({year}). {title}, version {package.version} [data set]. "
                 f"{_license(package)}." + (f" {homepage}" if homepage else ""))
-    write(SITE_INDEX, "home.html", counts=counts, citation=citation, urls=urls, homepage=homepage,
-          downloads=downloads or [], description=package.descriptor.get("description", ""))
+    # `Download` is the base under which release files live (<Download>/v<version>/<file>), not a page
+    elsewhere = {label: url for label, url in urls.items() if label != "Download"}
+    write(SITE_INDEX, "home.html", counts=counts, citation=citation, urls=elsewhere, homepage=homepage,
+          description=package.descriptor.get("description", ""))
     return SiteResult(out, pages, files + len(ASSETS))
+
+
+def _places_of(site: Site, kind: str, record_id: str, row: dict[str, Any]) -> list[dict[str, Any] | None]:
+    """The places a record names: its own place keys, then those of its link tables (by name)."""
+    found = [row[f.name] for f in site.resources[kind].schema.fields
+             if site.refs.get((kind, f.name)) == "places" and row.get(f.name) and kind != "places"]
+    for r, _, rows in site.referencing(kind, record_id):
+        if r.name not in site.kinds:
+            found += [x[f.name] for x in rows for f in r.schema.fields
+                      if site.refs.get((r.name, f.name)) == "places" and x.get(f.name)]
+    return [site.link("places", p) for p in dict.fromkeys(found)]
+
+
+def _cite(authors: str, year: int, title: str, version: str, record: str, label: str,
+          permanent: str | None) -> dict[str, str]:
+    """How to cite one record: plain text and BibTeX (braces and backslashes in data dropped there)."""
+    plain = (f"{authors} ({year}). “{label}” ({record}). In {title}, version {version} [data set]."
+             + (f" {permanent}" if permanent else ""))
+
+    def bib(text: str) -> str:
+        return "".join(ch for ch in text if ch not in "{}\\")
+
+    key = "".join(ch if ch.isalnum() else "-" for ch in f"kuril-data-{version}-{record}")
+    fields = [("title", bib(label)), ("author", bib(authors.replace(", ", " and "))), ("year", str(year)),
+              ("howpublished", bib(f"{title}, version {version}, record {record}")), ("version", bib(version))]
+    if permanent:
+        fields.append(("url", bib(permanent)))
+    bibtex = f"@misc{{{key},\n" + ",\n".join(f"  {k} = {{{v}}}" for k, v in fields) + "\n}"
+    return {"plain": plain, "bibtex": bibtex}
+
+
+def _file_entry(path: Path, href: str, label: str) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {"href": href, "label": label, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _write_downloads(site: Site, out: Path, write: Any, release: list[tuple[str, str]] | None,
+                     zip_url: str | None, release_page: str | None) -> int:
+    """downloads.html: every table as CSV and Parquet, with size and SHA-256 of the very file linked.
+    Inside a release (`release` given: its files beside the site) the links point at the release's
+    data/ and parquet/ and at the zip beside the release folder; a standalone site ships copies of
+    the CSVs in downloads/ and says that Parquet and the zip come with the release. Returns files written."""
+    written = 0
+    tables = []
+    csv: dict[str, Any] | None
+    parquet: dict[str, Any] | None
+    if release is None:
+        confined(out, SITE_DOWNLOADS_DIR).mkdir()
+    for r in site.package.resources:
+        csv_name = Path(r.path).name
+        if release is None:
+            source = site.package.root / r.path
+            target = confined(out, f"{SITE_DOWNLOADS_DIR}/{csv_name}")
+            target.write_bytes(source.read_bytes())
+            written += 1
+            csv = _file_entry(target, f"{SITE_DOWNLOADS_DIR}/{csv_name}", csv_name)
+            parquet = None
+        else:
+            csv_path = out.parent / r.path
+            csv = _file_entry(csv_path, f"../{r.path}", csv_name) if csv_path.is_file() else None
+            pq = out.parent / PARQUET_DIR / f"{r.name}.parquet"
+            parquet = _file_entry(pq, f"../{PARQUET_DIR}/{r.name}.parquet", pq.name) if pq.is_file() else None
+        tables.append({"name": r.name, "description": r.description or "", "rows": len(site.tables[r.name]),
+                       "csv": csv, "parquet": parquet})
+    others = []
+    for label, href in release or []:
+        path = (out / href).resolve()
+        if path.is_file() and "/" not in label:  # the release's other top-level files
+            others.append(_file_entry(path, href, label))
+    zip_name = f"{ARTIFACT}-{site.package.version}.zip"
+    write(SITE_DOWNLOADS, "downloads.html", tables=tables, others=others, in_release=release is not None,
+          zip_name=zip_name, zip_href=f"../../{zip_name}" if release is not None else None,
+          zip_url=zip_url, release_page=release_page)
+    return written
 
 
 def _write_text(target: Path, text: str) -> None:

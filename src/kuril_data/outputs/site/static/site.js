@@ -1,4 +1,6 @@
-// Sorting and filtering of a kind's index (plain JavaScript, no library, works from file://).
+// Sorting and filtering of a kind's index (plain JavaScript, no library, works from file://). The
+// filters and the sort are kept in the address (?kind=signing&year=1956&sort=date-desc), so a filtered
+// list can be bookmarked, shared and restored.
 (function () {
   "use strict";
   var table = document.getElementById("records");
@@ -13,11 +15,9 @@
     return cell.getAttribute("data-value") || cell.textContent.trim().toLowerCase();
   }
 
-  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
-    var button = th.querySelector("button");
-    if (!button) { return; }
-    button.addEventListener("click", function () {
-      var descending = th.getAttribute("aria-sort") === "ascending";
+  var headers = table.tHead.rows[0].cells;
+  function sortBy(index, descending) {
+    var th = headers[index];
       Array.prototype.forEach.call(table.tHead.rows[0].cells, function (other) { other.removeAttribute("aria-sort"); });
       th.setAttribute("aria-sort", descending ? "descending" : "ascending");
       rows.sort(function (a, b) {
@@ -28,8 +28,54 @@
         return (x < y ? -1 : 1) * (descending ? -1 : 1);
       });
       rows.forEach(function (row) { body.appendChild(row); });
+  }
+  Array.prototype.forEach.call(headers, function (th, index) {
+    var button = th.querySelector("button");
+    if (!button) { return; }
+    button.addEventListener("click", function () {
+      sortBy(index, th.getAttribute("aria-sort") === "ascending");
+      remember();
     });
   });
+
+  function sortName(th) { return th.textContent.trim().toLowerCase().replace(/\s+/g, "-"); }
+  // Write the filters and the sort into the address, without reloading.
+  function remember() {
+    var url = new URL(window.location.href);
+    var params = new URLSearchParams();
+    if (form) {
+      Array.prototype.forEach.call(form.querySelectorAll("select, input"), function (el) {
+        var name = el.getAttribute("data-filter") || (el.hasAttribute("data-filter-year") ? "year" :
+          el.hasAttribute("data-filter-actor") ? "actor" : el.hasAttribute("data-filter-text") ? "text" : null);
+        if (name && el.value) { params.set(name, el.value); }
+      });
+    }
+    Array.prototype.forEach.call(headers, function (th) {
+      var s = th.getAttribute("aria-sort");
+      if (s && !(th.hasAttribute("data-default-sort") && s === "ascending")) {
+        params.set("sort", sortName(th) + (s === "descending" ? "-desc" : ""));
+      }
+    });
+    url.search = params.toString();
+    try { window.history.replaceState(null, "", url.toString()); } catch (e) { /* file:// in some browsers */ }
+  }
+  function restore() {
+    var params = new URLSearchParams(window.location.search);
+    if (form) {
+      Array.prototype.forEach.call(form.querySelectorAll("select, input"), function (el) {
+        var name = el.getAttribute("data-filter") || (el.hasAttribute("data-filter-year") ? "year" :
+          el.hasAttribute("data-filter-actor") ? "actor" : el.hasAttribute("data-filter-text") ? "text" : null);
+        if (name && params.has(name)) { el.value = params.get(name); }
+      });
+    }
+    var sort = params.get("sort");
+    if (sort) {
+      var descending = /-desc$/.test(sort), name = sort.replace(/-desc$/, "");
+      Array.prototype.forEach.call(headers, function (th, index) {
+        if (th.querySelector("button") && sortName(th) === name) { sortBy(index, descending); }
+      });
+    }
+  }
 
   function apply() {
     if (!form) { return; }
@@ -60,10 +106,11 @@
     });
     if (count) { count.textContent = shown + " of " + rows.length + " shown"; }
   }
+  restore();
   if (form) {
-    form.addEventListener("input", apply);
-    form.addEventListener("change", apply);
-    form.addEventListener("submit", function (event) { event.preventDefault(); apply(); });
+    form.addEventListener("input", function () { apply(); remember(); });
+    form.addEventListener("change", function () { apply(); remember(); });
+    form.addEventListener("submit", function (event) { event.preventDefault(); apply(); remember(); });
     apply();
   }
 }());
