@@ -158,6 +158,15 @@ def _integer_table(rows: str, extra: dict[str, Any] | None = None) -> Edit:
                                  {"fields": fields, "primaryKey": ["n"]}, rows)
 
 
+def _typed_table(ftype: str, rows: str, unique: bool = False) -> Edit:
+    """A table keyed on a field of `ftype` (with `unique`: keyed on a string, the typed field unique)."""
+    fields = [{"name": "k", "type": "string"}, {"name": "n", "type": ftype}]
+    if unique:
+        fields[1]["constraints"] = {"unique": True}
+    return lambda pkg: add_table(pkg, "counts", "data/counts.csv", "schemas/counts.json",
+                                 {"fields": fields, "primaryKey": ["k" if unique else "n"]}, rows)
+
+
 def _title_integer(pkg: Path) -> None:
     schema = _json(_schema(pkg, "events"))
     next(f for f in schema["fields"] if f["name"] == "title")["type"] = "integer"
@@ -241,6 +250,15 @@ EXAMPLES: list[tuple[str, Edit, str | None]] = [
     ("a field named rowid", _extra_field("rowid"), "field-name"),
     ("a field named OID", _extra_field("OID"), "field-name"),
     ("integer keys 7, 07, +7", _integer_table("n,b\n7,true\n07,false\n+7,true\n"), "primary-key"),
+    ("number keys 1, 1.0, 1e0", _typed_table("number", "k,n\na,1\nb,1.0\nc,1e0\n"), "primary-key"),
+    ("number keys 0, -0.0, .0", _typed_table("number", "k,n\na,0\nb,-0.0\nc,.0\n"), "primary-key"),
+    ("numbers 1, 1.0, 1e0 unique", _typed_table("number", "k,n\na,1\nb,1.0\nc,1e0\n", unique=True), "unique"),
+    ("numbers 1, 1.5, 10 unique", _typed_table("number", "k,n\na,1\nb,1.5\nc,10\n", unique=True), None),
+    ("year keys 1956 twice", _typed_table("year", "k,n\na,1956\nb,1956\n"), "primary-key"),
+    ("years unique 1956 twice", _typed_table("year", "k,n\na,1956\nb,1956\n", unique=True), "unique"),
+    ("date keys 1956-10-19 twice", _typed_table("date", "k,n\na,1956-10-19\nb,1956-10-19\n"), "primary-key"),
+    ("dates 1956-10-19, 1956-10-20 unique",
+     _typed_table("date", "k,n\na,1956-10-19\nb,1956-10-20\n", unique=True), None),
     ("booleans true, True, 1 unique", _integer_table("n,b\n1,true\n2,True\n3,1\n", {"constraints": {"unique": True}}),
      "unique"),
     ("lone surrogate in the descriptor",

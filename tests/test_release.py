@@ -416,3 +416,50 @@ def test_two_releases_into_one_folder_run_one_after_the_other(tmp_path: Path, ep
     os.close(fd)
     worker.join(timeout=300)
     assert done == [dist / NAME] and (dist / f"{NAME}.zip").is_file()
+
+
+# --- cells that start like a formula (issue #23) ---------------------------------------------------
+
+
+def _with_formulas(pkg: Path, count: int) -> list[str]:
+    """`count` rows of the test table whose title starts like a formula; returns where (file:line:field)."""
+    measures = pkg / "data" / "measures.csv"
+    titles = ['"=HYPERLINK(""http://x.invalid/"",""click"")"', "+{i} plus", "@{i} at", "-{i} minus"]
+    with measures.open("a", encoding="utf-8") as f:
+        f.writelines(f"m-{i:04d},,,,,,,,,,,{titles[i % 4].format(i=i)}\n" for i in range(count))
+    return [f"data/measures.csv:{4 + i}:title" for i in range(count)]
+
+
+def test_release_says_how_many_formula_like_cells_it_ships_and_where(tmp_path: Path, epoch: int) -> None:
+    """The issue: `=` cells were a validate warning and release shipped them without saying so."""
+    pkg = releasable(tmp_path / "pkg")
+    places = _with_formulas(pkg, 3)
+    result = CliRunner().invoke(cli, ["release", str(pkg), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 0, result.output
+    out = result.output.splitlines()
+    assert out[0] == "shipped 3 cell(s) that start like a spreadsheet formula (=, +, -, @), as written:"
+    assert out[1:4] == places
+    readme = (tmp_path / "dist" / NAME / "README.md").read_text(encoding="utf-8")
+    assert "## Cells that start like a formula\n\n3 cell(s) start with `=`, `+`, `-` or `@`" in readme
+    assert "```text\n" + "\n".join(places) + "\n```\n" in readme
+    shipped = (tmp_path / "dist" / NAME / "data" / "measures.csv").read_text(encoding="utf-8")
+    assert '"=HYPERLINK(""http://x.invalid/"",""click"")"' in shipped  # as written
+
+
+def test_many_formula_like_cells_are_counted_past_the_listed_ones(tmp_path: Path, epoch: int) -> None:
+    pkg = releasable(tmp_path / "pkg")
+    places = _with_formulas(pkg, 105)
+    result = CliRunner().invoke(cli, ["release", str(pkg), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 0, result.output
+    out = result.output.splitlines()
+    assert out[0].startswith("shipped 105 cell(s)") and out[1:101] == places[:100]
+    assert out[101] == "… and 5 more (`kuril-data validate` lists them all)"
+    readme = (tmp_path / "dist" / NAME / "README.md").read_text(encoding="utf-8")
+    assert "105 cell(s) start with" in readme and places[99] in readme and places[100] not in readme
+
+
+def test_a_release_without_formula_like_cells_says_nothing_of_them(tmp_path: Path, epoch: int) -> None:
+    pkg = releasable(tmp_path / "pkg")
+    result = CliRunner().invoke(cli, ["release", str(pkg), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 0 and [line.split()[0] for line in result.output.splitlines()] == ["built", "built"]
+    assert "formula" not in (tmp_path / "dist" / NAME / "README.md").read_text(encoding="utf-8")

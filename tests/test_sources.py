@@ -257,3 +257,80 @@ def test_statement_when_no_sources_table_is_readable(valid_package: Path) -> Non
     result = CliRunner().invoke(cli, ["validate", str(valid_package), "--sources", str(FIXTURE_SOURCES)])
     assert result.exit_code == 1
     assert "verbatim checks NOT run: no readable sources table lists a source file" in result.output
+
+
+# --- verbatim checks against a locator's span (issue #23) -----------------------------------------
+
+
+def _quotation_at(tmp_path: Path, text: str, locator: str, copies: int = 1) -> Path:
+    """The fixture package with its English quotation's text and locator replaced (and `copies` rows of it)."""
+    import csv
+    import io
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    build_package(pkg)
+    path = pkg / "data" / "quotations.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    header, row = rows[0], rows[1]
+    assert row[0] == "gromyko-contradiction-en"
+    row[header.index("text")], row[header.index("locator")] = text, locator
+    extra = [[f"{row[0]}-{i}", *row[1:]] for i in range(1, copies)]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, row, *extra, *rows[2:]])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return pkg
+
+
+def _verbatim_codes(pkg: Path) -> list[tuple[str, int | None]]:
+    from kuril_data.validate import validate
+
+    report = validate(pkg, sources=FIXTURE_SOURCES)
+    return [(p.code, p.line) for p in report.problems
+            if p.file == "data/quotations.csv" and p.code in ("not-at-locator", "not-in-source", "locator-range")]
+
+
+@pytest.mark.parametrize(("text", "locator", "found"), [
+    ("The project is in gross contradiction with the commitments.", "line 5", True),
+    ("The project is in gross contradiction with the commitments.", "lines 1-6", True),
+    ("The project is in gross contradiction with the commitments.", "lines 2-5", True),
+    ("The project is in gross contradiction with the commitments.", "lines 3-4", False),
+    ("The project is in gross contradiction with the commitments.", "line 2", False),  # a blank line
+    ("The project is in gross contradiction with the commitments.", "line 6", False),
+    ("signed in Moscow.\n  It promised", "lines 3-4", True),  # across a line end, white space folded
+    ("signed in Moscow. It promised", "line 3", False),
+    ("signed in Moscow. It promised", "line 4", False),
+    ("the USSR", "line 6", True),  # also earlier in the text (line 3): searched within the span
+    ("the USSR", "line 4", False),
+    ("Fixture article On October", "lines 1-3", True),  # the blank line 2 between them
+])
+def test_a_value_is_found_exactly_within_its_locators_span(tmp_path: Path, text: str, locator: str,
+                                                           found: bool) -> None:
+    pkg = _quotation_at(tmp_path, text, locator)
+    assert _verbatim_codes(pkg) == ([] if found else [("not-at-locator", 2)])
+
+
+def test_a_value_nowhere_in_the_source_is_not_in_source(tmp_path: Path) -> None:
+    pkg = _quotation_at(tmp_path, "The project is in grave contradiction", "lines 1-6")
+    assert _verbatim_codes(pkg) == [("not-in-source", 2)]
+
+
+def test_verbatim_work_is_linear_in_the_text_whatever_the_locators(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """200 rows whose locator spans the whole source: the text is folded once, not once per row
+    (the issue: 0.3 s became 18 s when every locator spanned the source)."""
+    from kuril_data.model import text as text_module
+    from kuril_data.validate.checks import sources as checks
+
+    value = "The project is in gross contradiction with the commitments."
+    pkg = _quotation_at(tmp_path, value, "lines 1-6", copies=200)
+    folded: list[int] = []
+
+    def counting(s: str) -> str:
+        folded.append(len(s))
+        return text_module.fold(s)
+
+    monkeypatch.setattr(checks, "fold", counting)
+    assert _verbatim_codes(pkg) == []
+    source = sum(len(p.read_text(encoding="utf-8")) for p in FIXTURE_SOURCES.glob("*.txt"))
+    assert sum(folded) <= source + 200 * len(value) + 2_000  # every text once, every value once (+ the fixture's)

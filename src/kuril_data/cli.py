@@ -191,12 +191,14 @@ def release(path: Path, out: Path) -> None:
     CITATION.cff, kuril-data.jsonld (schema.org), LICENSE and LICENSE-DATA.md (when the package
     has them) and SHA256SUMS, and zips the folder. The version comes from datapackage.json
     and needs a '## [<version>]' entry in CHANGELOG.md. Two builds of the same commit are
-    byte-identical (the build date is SOURCE_DATE_EPOCH or the last commit date). Exit 1 when
-    the package is refused, 2 when the build could not run; a failed build leaves nothing behind.
+    byte-identical (the build date is SOURCE_DATE_EPOCH or the last commit date). Cells that
+    start like a spreadsheet formula (=, +, -, @) are shipped as written, and counted and located
+    (file:line:field) here and in the release's README.md. Exit 1 when the package is refused, 2
+    when the build could not run; a failed build leaves nothing behind.
     """
     from kuril_data.release.build import build_release
 
-    folder = build_release(path, out)
+    folder = build_release(path, out, tell=click.echo)
     click.echo(f"built {folder}/")
     click.echo(f"built {folder.parent / (folder.name + '.zip')}")
 

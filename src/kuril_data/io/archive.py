@@ -7,11 +7,58 @@ write to a path taken from the archive.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
+import struct
 import zipfile
+from typing import BinaryIO
 
 MAX_MEMBERS = 10_000  # a release zip holds ~100
+# The central directory zipfile reads whole and parses into one ZipInfo per entry: 46 bytes plus
+# the name, extra field and comment each; a release's ~100 entries take ~10 KB.
+MAX_DIRECTORY_BYTES = 4 * 1024 * 1024
+
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory: signature ... entries, size, offset, comment length
+_EOCD_SIGNATURE = b"PK\x05\x06"
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")  # signature, disk, offset of the zip64 end record, disks
+_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")  # signature ... entries here, entries, size, offset
+_ZIP64_EOCD_SIGNATURE = b"PK\x06\x06"
+
+
+def oversized_directory(f: BinaryIO) -> str | None:
+    """Why a zip must be refused before its central directory is parsed (more entries or a larger
+    directory than the limits allow, as its end records declare), or None. Reads only the end
+    records, as `zipfile` finds them: the last end-of-central-directory signature within the final
+    64 KiB + 22 bytes, and the zip64 end record its locator points to."""
+    size = f.seek(0, os.SEEK_END)
+    tail_start = max(0, size - _EOCD.size - (1 << 16))
+    f.seek(tail_start)
+    tail = f.read()
+    at = len(tail) - _EOCD.size  # zipfile's first guess: a record with no comment, last in the file
+    if at < 0 or tail[at:at + 4] != _EOCD_SIGNATURE or tail[-2:] != b"\0\0":
+        at = tail.rfind(_EOCD_SIGNATURE)
+        if at < 0 or len(tail) - at < _EOCD.size:
+            return None  # not a zip: zipfile says so
+    _, _, _, _, entries, directory, _, _ = _EOCD.unpack_from(tail, at)
+    locator_at = tail_start + at - _ZIP64_LOCATOR.size
+    if locator_at >= 0:
+        f.seek(locator_at)
+        locator = f.read(_ZIP64_LOCATOR.size)
+        if len(locator) == _ZIP64_LOCATOR.size and locator[:4] == _ZIP64_LOCATOR_SIGNATURE:
+            record_at = locator_at - _ZIP64_EOCD.size  # where zipfile looks for it
+            if record_at >= 0:
+                f.seek(record_at)
+                record = f.read(_ZIP64_EOCD.size)
+                if len(record) == _ZIP64_EOCD.size and record[:4] == _ZIP64_EOCD_SIGNATURE:
+                    fields = _ZIP64_EOCD.unpack(record)
+                    entries, directory = max(entries, fields[7]), max(directory, fields[8])
+    if entries > MAX_MEMBERS:
+        return f"it declares {entries} members; the limit is {MAX_MEMBERS}"
+    if directory > MAX_DIRECTORY_BYTES:
+        return f"its central directory is {directory} bytes; the limit is {MAX_DIRECTORY_BYTES}"
+    return None
 
 
 def unsafe_archive(zf: zipfile.ZipFile) -> str | None:

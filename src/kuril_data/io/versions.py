@@ -42,7 +42,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from kuril_data.errors import KurilDataError
 from kuril_data.io import git
-from kuril_data.io.archive import member_name, unsafe_archive
+from kuril_data.io.archive import member_name, oversized_directory, unsafe_archive
 from kuril_data.model.layout import JSON_FILE, METADATA_TABLE
 from kuril_data.model.limits import DEFAULT_LIMITS, Limits
 from kuril_data.model.package import DESCRIPTOR, normal_rel, read_package, unsafe_rel
@@ -221,6 +221,19 @@ def _copy_limited(src: IO[bytes], dest: Path, limit: int, what: str, label: str)
 
 # --- zips ----------------------------------------------------------------------------------------
 
+@contextmanager
+def _open_zip(label: str, path: Path) -> Iterator[zipfile.ZipFile]:
+    """The zip at `path`, parsed only once its end records declare no more members and no larger
+    central directory than the limits (zipfile reads the whole directory into a ZipInfo per member)."""
+    with open(path, "rb") as f:
+        why = oversized_directory(f)
+        if why:
+            raise VersionError(f"{label}: refusing the archive: {why}")
+        f.seek(0)
+        with zipfile.ZipFile(f) as zf:
+            yield zf
+
+
 def unpack_zip(path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS, *, label: str | None = None) -> Kind:
     """Unpack the package of a release zip into the empty folder `dest` (see the module docstring).
 
@@ -233,7 +246,7 @@ def unpack_zip(path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS, *, label
     if any(dest.iterdir()):
         raise VersionError(f"{dest} must be an empty folder to unpack {label} into")
     try:
-        with zipfile.ZipFile(path) as zf:
+        with _open_zip(label, path) as zf:
             why = unsafe_archive(zf)
             if why:
                 raise VersionError(f"{label}: refusing the archive: {why}")
@@ -278,7 +291,7 @@ def unpack_tree(path: Path, dest: Path, top: str, limits: Limits = DEFAULT_LIMIT
     """
     label = label or path.name
     try:
-        with zipfile.ZipFile(path) as zf:
+        with _open_zip(label, path) as zf:
             why = unsafe_archive(zf)
             if why:
                 raise VersionError(f"{label}: refusing the archive: {why}")

@@ -16,6 +16,7 @@ import re
 import shutil
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from kuril_data.dataset import open_dataset
@@ -32,16 +33,21 @@ from kuril_data.outputs.names import confined
 from kuril_data.outputs.site import write_site
 from kuril_data.outputs.sqlite import iso_timestamp
 from kuril_data.release import describe
+from kuril_data.report import Report
 
 VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip file can hold
 
 
-def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "dist") -> Path:
+def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "dist", *,
+                  tell: Callable[[str], None] | None = None) -> Path:
     """Build the release of the package at `path` into `out`; return the release folder.
 
     Building records nothing: only publishing pins a release in the registry of published
     releases (`kuril_data.release.registry`), so a pull request never touches it.
+
+    Cells that start like a spreadsheet formula (validate's `formula-like` warnings) are shipped as
+    written, counted and located in the release's README.md and, through `tell`, to the caller.
 
     Raises `kuril_data.errors.Refused` when the package does not validate, its version is not
     usable in a file name, or CHANGELOG.md has no `## [<version>]` entry.
@@ -53,6 +59,7 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
     check_version_against_last_tag(package)
     name = f"{ARTIFACT}-{version}"
     stamp = build_timestamp(package)
+    formulas = formula_cells(data.report)
     out = Path(out)
     with staging(out, name) as tmp:
         folder = tmp / name
@@ -65,12 +72,20 @@ def build_release(path: str | os.PathLike[str], out: str | os.PathLike[str] = "d
         write_site(data, folder / SITE, stamp=stamp, downloads=site_downloads(folder))
         sources = [{k: "" if v is None else str(v) for k, v in row.items()} for row in data.rows("sources")] \
             if package.resource("sources") is not None else []
-        describe_release(package, folder, iso_timestamp(stamp), sources)
+        describe_release(package, folder, iso_timestamp(stamp), sources, formulas)
         write_checksums(folder)
         fix_permissions(folder, stamp)
         write_zip(folder, tmp / f"{name}.zip", stamp)
         install(tmp, out, [name, f"{name}.zip"])
+    if tell is not None and formulas:
+        tell(describe.formula_notice(formulas))
     return out / name
+
+
+def formula_cells(report: Report) -> list[str]:
+    """`file:line:field` of every cell that starts like a spreadsheet formula (`=`, `+`, `-`, `@`):
+    the `formula-like` warnings of the package's validation, which release ships as written."""
+    return [f"{p.file}:{p.line}:{p.field}" for p in report.warnings if p.code == "formula-like"]
 
 
 def site_downloads(folder: Path) -> list[tuple[str, str]]:
@@ -136,7 +151,8 @@ def copy_package(package: Package, folder: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def describe_release(package: Package, folder: Path, created: str, sources: list[dict[str, str]]) -> None:
+def describe_release(package: Package, folder: Path, created: str, sources: list[dict[str, str]],
+                     formulas: list[str] | None = None) -> None:
     """The files that tell a stranger what the release is: the enriched datapackage.json, README,
     CITATION.cff with this version and date, schema.org JSON-LD, and the licences of the package
     folder (LICENSE, LICENSE-DATA.md, copied when present). All derive from `kuril_data.project`."""
@@ -153,7 +169,7 @@ def describe_release(package: Package, folder: Path, created: str, sources: list
     write(DESCRIPTOR, dump(describe.release_descriptor(package, folder, created)))
     write(describe.CITATION, describe.citation_cff(package, date=describe.iso_date(created)))
     write(describe.JSONLD, dump(describe.jsonld(package, created, f"{folder.name}.zip", sources=sources)))
-    write(describe.README, describe.release_readme(package, folder, created))
+    write(describe.README, describe.release_readme(package, folder, created, formulas=formulas))
 
 
 def files_of(folder: Path) -> list[str]:

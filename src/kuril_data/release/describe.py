@@ -31,6 +31,7 @@ from typing import Any
 
 from kuril_data.model.package import DESCRIPTOR, Package
 from kuril_data.project import Project, project
+from kuril_data.report import escape_controls
 
 DATA_PACKAGE_V2 = "https://datapackage.org/profiles/2.0/datapackage.json"
 CITATION = "CITATION.cff"
@@ -178,8 +179,38 @@ def _rows(path: Path) -> int:
         return max(sum(1 for _ in csv.reader(f)) - 1, 0)
 
 
-def release_readme(package: Package, folder: Path, created: str, proj: Project | None = None) -> str:
-    """README.md for whoever has only the release: what it is, its files, how to load and cite it."""
+MAX_LISTED = 100  # formula-like cells listed by place; the rest counted
+
+
+def _formula_places(formulas: list[str]) -> list[str]:
+    more = len(formulas) - MAX_LISTED
+    return [escape_controls(f) for f in formulas[:MAX_LISTED]] + (
+        [f"… and {more} more (`kuril-data validate` lists them all)"] if more > 0 else [])
+
+
+def formula_notice(formulas: list[str]) -> str:
+    """What `release` prints of the cells that start like a spreadsheet formula: how many, and
+    where (`file:line:field`, the first MAX_LISTED), one per line."""
+    return "\n".join([f"shipped {len(formulas)} cell(s) that start like a spreadsheet formula (=, +, -, @), "
+                      "as written:", *_formula_places(formulas)])
+
+
+def _formula_section(formulas: list[str] | None) -> str:
+    """The README's account of those cells, when there are any."""
+    if not formulas:
+        return ""
+    places = "\n".join(_formula_places(formulas))
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", places)), default=0))
+    return (f"\n## Cells that start like a formula\n\n{len(formulas)} cell(s) start with `=`, `+`, `-` or `@`, "
+            "which a spreadsheet may run as a formula. They are shipped as written: open the CSV files as "
+            f"text, or import their columns as text, before editing them in a spreadsheet. Where they are "
+            f"(file:line:field):\n\n{fence}text\n{places}\n{fence}\n")
+
+
+def release_readme(package: Package, folder: Path, created: str, proj: Project | None = None, *,
+                   formulas: list[str] | None = None) -> str:
+    """README.md for whoever has only the release: what it is, its files, how to load and cite it,
+    and where its cells that start like a spreadsheet formula are (`formulas`, when any)."""
     proj = proj or project()
     d = package.descriptor
     version, name = package.version, folder.name
@@ -224,7 +255,7 @@ Version {version}, built {iso_date(created)} from the source repository
 Dates are EDTF strings at the precision of the source (`1956`, `1956-10`, `1956-10-19`,
 `1955-06-03/1955-09`); the Parquet, JSON and SQLite files add `<field>_earliest` and
 `<field>_latest`, the first and last day a date can mean, for sorting and filtering.
-
+{_formula_section(formulas)}
 ## Load it
 
 Python with pandas (`pip install kuril-data`):

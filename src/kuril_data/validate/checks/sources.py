@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from kuril_data.io.read import Table
@@ -17,8 +17,48 @@ from kuril_data.validate.checks.base import Check, Context, Message, View
 
 @dataclass
 class SourceText:
-    lines: list[str]
+    """A source text folded once (`fold`, line by line, lines joined by one space), with where each
+    line's folded text starts and ends in it: a locator's span is a range of offsets, never a copy."""
+
     folded: str
+    starts: list[int]
+    ends: list[int]
+    first: dict[str, int] = field(default_factory=dict)  # folded value -> its first offset, or -1
+
+    @classmethod
+    def of(cls, text: str) -> SourceText:
+        pieces: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        pos = 0
+        for line in text.split("\n"):
+            folded = fold(line)  # NFC never joins across a line end, so line by line is the same
+            if folded:
+                pos += bool(pieces)  # the space joining it to the line before
+                pieces.append(folded)
+            starts.append(pos)  # a blank line spans nothing, where it stands
+            pos += len(folded)
+            ends.append(pos)
+        return cls(" ".join(pieces), starts, ends)
+
+    @property
+    def count(self) -> int:
+        return len(self.starts)
+
+    def find(self, value: str, span: tuple[int, int] | None) -> int:
+        """Where the folded `value` occurs: 1 within the lines `span` (first, last), 0 elsewhere
+        (or somewhere, without a span), -1 nowhere.
+        One search of the whole text per distinct value (remembered), then at most one search
+        bounded by the span: linear in the text whatever the locators."""
+        at = self.first.get(value)
+        if at is None:
+            at = self.first[value] = self.folded.find(value)
+        if at < 0 or span is None:
+            return min(at, 0)
+        begin, end = self.starts[span[0] - 1], self.ends[span[1] - 1]
+        if at >= begin:
+            return 1 if at + len(value) <= end else 0
+        return 1 if self.folded.find(value, begin, end) >= 0 else 0
 
 
 class _Loaded(NamedTuple):
@@ -66,7 +106,7 @@ def _read_sources(ctx: Context) -> _Loaded:
         if digest and actual != digest:
             problems.append(SourceFiles.CHECKSUM(sources, line, "sha256", name=name, actual=actual))
         text = raw.decode("utf-8", errors="replace")
-        texts[sid] = SourceText(text.split("\n"), fold(text))
+        texts[sid] = SourceText.of(text)
     return _Loaded(texts, problems)
 
 
@@ -108,18 +148,18 @@ class Verbatim(Check):
             span = None
             if m:
                 first, last = int(m.group(1)), int(m.group(2) or m.group(1))
-                if last < first or last > len(source.lines):
-                    yield self.OUTSIDE(table, line, "locator", locator=locator, count=len(source.lines))
+                if last < first or last > source.count:
+                    yield self.OUTSIDE(table, line, "locator", locator=locator, count=source.count)
                 else:
-                    span = fold(" ".join(source.lines[first - 1:last]))
+                    span = (first, last)
             for name in fields:
                 value = values[name][i]
                 if not value:
                     continue
-                folded = fold(value)
-                if span is not None and folded in span:
+                where = source.find(fold(value), span)
+                if where == 1:
                     continue
-                if folded in source.folded:
+                if where >= 0:
                     yield self.ELSEWHERE(table, line, name, value=show(value), source=sid, locator=locator)
                 else:
                     yield self.ABSENT(table, line, name, value=show(value), source=sid)
