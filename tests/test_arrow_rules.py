@@ -22,6 +22,7 @@ from kuril_data.validate.checks.vector import unicode_tables
 
 from .conftest import FIXTURE_SOURCES, INVALID, build_package
 from .generate import generate
+from .test_checks import _missed
 from .test_hostile import CASES as HOSTILE
 
 FIXTURE_CASES = sorted(p for p in INVALID.iterdir() if p.is_dir())
@@ -130,3 +131,29 @@ def test_random_edits_same_problems(tmp_path_factory: pytest.TempPathFactory, cu
     at = cut % (len(data) + 1)
     path.write_bytes(data[:at] + insert + data[at + delete:])
     _same(pkg)
+
+
+def test_page_id_finder_folds_as_the_judgement(tmp_path: Path) -> None:
+    """The unsafe-id finder keeps every id the judgement objects to: unsafe characters, a leading
+    dot, over-long ids, 'index' in any case, and ids equal after casefold, non-ASCII ones
+    included (ß/SS, the Kelvin sign/k), which Arrow's ASCII folding alone would miss."""
+    pkg = build_package(tmp_path)
+    path = pkg / "data" / "places.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    width = lines[0].count(",")
+    ids = ["a/b", "a\\b", ".hidden", "a:b", "INDEX", "x" * 201, "Straße", "strasse", "STRASSE", "\u212a", "k",
+           "Ab", "aB", "café", "CAFÉ"]
+    path.write_text("\n".join([*lines, *(f'"{i}",name' + "," * (width - 1) for i in ids)]) + "\n",
+                    encoding="utf-8")
+    found = [p for p in _same(pkg) if p.code == "unsafe-id"]
+    assert {p.line for p in found} >= {len(lines) + 1 + k for k in (0, 1, 2, 3, 4, 5, 7, 8, 10, 12, 14)}
+    assert _missed(pkg) == []
+
+
+def test_known_language_tags_are_what_langcodes_accepts() -> None:
+    """The tags language_ok answers without importing langcodes are valid to langcodes itself."""
+    import langcodes
+
+    from kuril_data.validate.checks.cells import KNOWN_LANGUAGE_TAGS
+
+    assert all(langcodes.tag_is_valid(tag) for tag in KNOWN_LANGUAGE_TAGS)

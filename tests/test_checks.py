@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from kuril_data.io.read import Table
 from kuril_data.model.package import read_package
-from kuril_data.report import CODES
+from kuril_data.report import CODES, Problem
 from kuril_data.validate import check as check_package
-from kuril_data.validate import read_tables
+from kuril_data.validate import gather, read_tables
 from kuril_data.validate.checks import REGISTRY, Check, View
 from kuril_data.validate.checks.base import CHUNK, Chunked, Context, row_list
 
@@ -141,3 +141,50 @@ def test_a_capped_run_builds_only_the_values_it_judges(tmp_path: Path, monkeypat
     full = check_package(pkg, engine="arrow")
     assert len(full.report.problems) > 3 * rows
     assert set(capped.report.problems) <= set(full.report.problems)
+
+
+def test_checks_side_by_side_report_what_one_thread_reports(tmp_path: Path) -> None:
+    """The Arrow engine runs the checks on several threads; the problems, and their order, are
+    those of a single-threaded run (a faulty generated package: a problem of every code)."""
+    from kuril_data.validate.checks.base import run
+
+    generate(tmp_path / "pkg", 3_000, faults=True, seed=5)
+    package, _ = read_package(tmp_path / "pkg")
+    assert package is not None
+    tables, _ = read_tables(package, arrow=True)
+    one = list(run(REGISTRY, Context(package, tables), "arrow", workers=1))
+    assert len({p.code for p in one}) > 20
+    for _ in range(3):
+        assert list(run(REGISTRY, Context(package, tables), "arrow", workers=4)) == one
+        # lazy (--max-problems): judged in order while the next checks' candidates are found
+        assert list(run(REGISTRY, Context(package, tables), "arrow", workers=3, lazy=True)) == one
+    for cap in (1, 10, 40):
+        capped: list[Problem] = []
+        gather(run(REGISTRY, Context(package, tables), "arrow", workers=3, lazy=True), capped, cap)
+        alone: list[Problem] = []
+        gather(run(REGISTRY, Context(package, tables), "arrow", workers=1, lazy=True), alone, cap)
+        assert capped == alone and capped[:cap] == one[:cap]
+
+
+def test_edtf_debris_stays_quiet_with_checks_on_threads(capsys: pytest.CaptureFixture[str]) -> None:
+    """dates.parse hides the EDTF library's prints by swapping sys.stdout; with checks on several
+    threads two swaps overlapping once let debris through and could leave sys.stdout a StringIO."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kuril_data.model import dates
+
+    before = sys.stdout
+    values = [f"{year}-1X" for year in range(1000, 1800)]  # each prints debris; distinct: no cache hit
+
+    def refused(value: str) -> bool:
+        try:
+            dates.parse(value)
+        except dates.EDTFError:
+            return True
+        return False
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(refused, values))
+    assert sys.stdout is before
+    assert capsys.readouterr().out == ""

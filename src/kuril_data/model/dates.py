@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import io
 import re
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -100,6 +101,9 @@ def _simple(value: str) -> DateRange | None:
 MAX_LENGTH = 64
 
 
+_QUIET = threading.Lock()
+
+
 @lru_cache(maxsize=65536)
 def parse(value: str) -> DateRange:
     """Parse an EDTF string; raise EDTFError with a plain reason when it is not one."""
@@ -114,7 +118,10 @@ def parse(value: str) -> DateRange:
     if value != value.strip():
         raise EDTFError("has white space around it")
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # the library prints debris on some inputs
+        # The library prints debris on some inputs. redirect_stdout swaps the process's sys.stdout,
+        # and checks run on several threads: one at a time, or two overlapping swaps could leave
+        # sys.stdout pointing at a StringIO (swallowing the report) or let debris through.
+        with _QUIET, contextlib.redirect_stdout(io.StringIO()):
             parsed = edtf.parse_edtf(value)
     except (EDTFParseException, ValueError, TypeError, AttributeError) as exc:  # 1956-1X: AttributeError
         raise EDTFError("is not a valid EDTF date") from exc

@@ -72,9 +72,10 @@ REGISTRY: tuple[Check, ...] = (
 )
 
 
-def run(ctx: Context, engine: Engine = "python", *, lazy: bool = False) -> Iterator[Problem]:
-    """Every problem the registry finds in the package of `ctx` (`lazy`: see base.run)."""
-    return _run(REGISTRY, ctx, engine, lazy=lazy)
+def run(ctx: Context, engine: Engine = "python", *, lazy: bool = False, workers: int | None = None
+        ) -> Iterator[Problem]:
+    """Every problem the registry finds in the package of `ctx` (`lazy`, `workers`: see base.run)."""
+    return _run(REGISTRY, ctx, engine, lazy=lazy, workers=workers)
 
 
 __all__ = ["REGISTRY", "Check", "Context", "Engine", "Message", "View", "cell_verdict", "run"]

@@ -11,6 +11,7 @@ every row; the Arrow engine judges only the candidates. Same judgement, same pro
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,10 +45,21 @@ class Context:
     sources_dir: Path | None = None
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
+    _locks: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
     def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """`compute()` once per key and run: lookups that several checks (or units) share."""
-        if key not in self._memo:
-            self._memo[key] = compute()
+        """`compute()` once per key and run: lookups that several checks (or units) share. Checks
+        run side by side (see `run`): a second thread asking for a key being computed waits for
+        it rather than computing (and holding) it twice. (Memos nest without cycles: a cycle
+        would recurse forever in one thread too.)"""
+        if key in self._memo:
+            return self._memo[key]
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
         return self._memo[key]
 
     def remember(self, key: tuple[Any, ...], value: Any) -> None:
@@ -175,26 +187,68 @@ def threads() -> int:
     return max(1, min(4, cores))
 
 
-def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python", *, lazy: bool = False) -> Iterator[Problem]:
-    """Every problem the checks find. Only the Arrow engine uses the finders.
+def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python", *, lazy: bool = False,
+        workers: int | None = None) -> Iterator[Problem]:
+    """Every problem the checks find, in the order of `checks`. Only the Arrow engine uses the finders.
 
-    `lazy` (a run that may stop early, at --max-problems): each unit's candidates are found just
-    before it is judged, one unit at a time, so a stopped run never finds those of the units it
-    did not reach; otherwise a check's finders run side by side first (`find_all`)."""
+    The Arrow engine uses `workers` threads (default `threads()`); the finders' kernels release
+    the GIL, so Arrow work overlaps judging, and the problems come in the order of `checks`, as
+    from a single thread:
+    - not `lazy`: the checks run side by side, each check's problems collected whole;
+    - `lazy` (a run that may stop early, at --max-problems): checks are judged one after another
+      in this thread, while the candidates of the next `workers - 1` checks are found (index
+      arrays, 8 bytes a row); a stopped run never judges, so never builds the values of, a check
+      it did not reach.
+    """
     if engine == "arrow":
         for table in ctx.tables.values():
             for name in table.resource.schema.names:
                 table.array(name)  # made here, not in the finders' threads
-    for check in checks:
-        units = list(check.units(ctx))
-        candidates: Iterable[Rows | None]
-        if engine != "arrow":
-            candidates = [None] * len(units)
-        elif lazy and check.find is not None and type(check).find_all is Check.find_all:
-            find = check.find
-            candidates = (find(ctx, u) for u in units)
-        else:
-            candidates = check.find_all(ctx, units)
-        for unit, rows in zip(units, candidates, strict=True):
-            if rows is None or len(rows):
-                yield from check.judge(ctx, unit, View(unit.table, rows))
+    checks = list(checks)
+    workers = threads() if workers is None else workers
+    if engine != "arrow" or workers < 2 or len(checks) < 2:
+        for check in checks:
+            yield from _judged(check, ctx, *_found(check, ctx, engine, lazy))
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        if not lazy:
+            judged = [pool.submit(_all_problems, c, ctx, engine) for c in checks]
+            try:
+                for future in judged:
+                    yield from future.result()
+            finally:
+                for future in judged:
+                    future.cancel()
+            return
+        found = [pool.submit(_found, c, ctx, engine) for c in checks[:workers - 1]]
+        try:
+            for i, check in enumerate(checks):
+                if i + workers - 1 < len(checks):
+                    found.append(pool.submit(_found, checks[i + workers - 1], ctx, engine))
+                yield from _judged(check, ctx, *found[i].result())
+        finally:
+            for pending in found:
+                pending.cancel()
+
+
+def _all_problems(check: Check, ctx: Context, engine: Engine) -> list[Problem]:
+    return list(_judged(check, ctx, *_found(check, ctx, engine)))
+
+
+def _found(check: Check, ctx: Context, engine: Engine, lazy: bool = False
+           ) -> tuple[list[Any], Iterable[Rows | None]]:
+    """The units of a check and the candidates of each (None: judge every row). `lazy`: found one
+    unit at a time, as the judging reaches it."""
+    units = list(check.units(ctx))
+    if engine != "arrow":
+        return units, [None] * len(units)
+    if lazy and check.find is not None and type(check).find_all is Check.find_all:
+        find = check.find
+        return units, (find(ctx, u) for u in units)
+    return units, check.find_all(ctx, units)
+
+
+def _judged(check: Check, ctx: Context, units: list[Any], candidates: Iterable[Rows | None]) -> Iterator[Problem]:
+    for unit, rows in zip(units, candidates, strict=True):
+        if rows is None or len(rows):
+            yield from check.judge(ctx, unit, View(unit.table, rows))

@@ -142,3 +142,25 @@ class PageIds(Check):
                 seen[folded] = (value, line)
             elif other[0] != value:
                 yield self.CASE(table, line, field.name, value=value, other=other[0], first=other[1])
+
+    def find(self, ctx: Context, unit: KeyField) -> Rows:
+        """Rows `unsafe_id` could object to, and every row whose folded id occurs more than once
+        (a possible case clash, its first occurrence included). Arrow folds ASCII only, so the few
+        non-ASCII ids are folded by Python's casefold, as the judgement does."""
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        array = unit.table.array(unit.field.name)
+        mask = pc.or_(pc.match_substring_regex(array, r"[/\\:\x00-\x1f\x7f]|\A\."),
+                      pc.greater(pc.binary_length(array), lit.lit(MAX_ID_BYTES)))
+        folded = pc.ascii_lower(array)
+        other = pc.invert(pc.string_is_ascii(array))
+        if pc.any(other).as_py():
+            values = array.filter(other).to_pylist()
+            folded = pc.replace_with_mask(folded, other, lit.strings([x.casefold() for x in values]))
+        counts = pc.value_counts(folded)
+        repeated = counts.filter(pc.greater(counts.field("counts"), v.ONE)).field("values")
+        mask = pc.or_(mask, pc.equal(folded, lit.lit(PAGE_INDEX)))
+        return v.rows(pc.and_(pc.or_(mask, pc.is_in(folded, value_set=repeated)), v.filled(array)))

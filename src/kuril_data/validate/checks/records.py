@@ -6,7 +6,7 @@ Each names the tables it needs and applies only when the package has them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from kuril_data.io.read import Table
@@ -24,6 +24,29 @@ class TableUnit(NamedTuple):
 
 def _index(table: Table, key: str, value: str) -> dict[str, str]:
     return dict(zip(table.column(key), table.column(value), strict=True))
+
+
+def rows_of(ctx: Context, table: Table, key: str, values: Sequence[str]) -> list[int | None]:
+    """For each value, the row of its last occurrence in column `key` of `table` (None: absent):
+    what `{v: i for i, v in enumerate(column)}` finds. An Arrow-read table is searched with Arrow,
+    so no Python list or dict of a whole large column is built (or held) for a few lookups; a
+    list-read one through a dict made once per run."""
+    if table.arrow_read:
+        if not len(values):
+            return []
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        found = v.last_index(lit.strings(list(values)), table.array(key), v.distinct(ctx, table, key))
+        return list(found.to_pylist())
+    index = ctx.memo(("rows", table.file, key), lambda: {x: i for i, x in enumerate(table.column(key))})
+    return [index.get(x) for x in values]
+
+
+def values_at(table: Table, name: str, rows: Sequence[int | None]) -> list[str | None]:
+    """The values of column `name` in `rows` (None where the row is None)."""
+    got = iter(table.take(name, [r for r in rows if r is not None]))
+    return [next(got) if r is not None else None for r in rows]
 
 
 def _range(value: str) -> dates.DateRange | None:
@@ -123,15 +146,16 @@ class DateCitation(Check):
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         citations = ctx.tables["citations"]
-        by_id = ctx.memo(("rows", citations.file, "citation_id"),
-                         lambda: {cid: i for i, cid in enumerate(citations.column("citation_id"))})
-        for eid, cid, line in zip(view.column("event_id"), view.column("date_citation_id"), view.lines, strict=True):
-            j = by_id.get(cid) if cid else None
+        cids = list(view.column("date_citation_id"))
+        rows = [j if cid else None for cid, j in zip(cids, rows_of(ctx, citations, "citation_id", cids), strict=True)]
+        cited, evidence = values_at(citations, "event_id", rows), values_at(citations, "evidence", rows)
+        for eid, cid, j, their, text, line in zip(view.column("event_id"), cids, rows, cited, evidence, view.lines,
+                                                  strict=True):
             if j is None:
                 continue  # empty, or reported as a foreign key
-            if citations.column("event_id")[j] != eid:
+            if their != eid:
                 yield self.MISMATCH(unit.table, line, "date_citation_id", citation=cid)
-            if not dates.has_date_expression(citations.column("evidence")[j]):
+            if not dates.has_date_expression(text or ""):
                 yield self.UNDATED(unit.table, line, "date_citation_id", citation=cid)
 
 
@@ -201,11 +225,7 @@ def _referred(ctx: Context, target: Table) -> set[str]:
     name, key = target.resource.name, target.resource.schema.primary_key[0]
     found: set[str] = set()
     for table, column, self_ref in _referring(ctx, name):
-        values = table.column(column)
-        if self_ref:
-            found.update(v for v, own in zip(values, table.column(key), strict=True) if v and v != own)
-        else:
-            found.update(v for v in values if v)
+        found.update(_distinct(table, column, key if self_ref else None))
     # A disagreement account (a table that refers to none of the cited records directly) whose
     # citation is one of this record's counts as a reference: the record is part of the disagreement.
     citations = ctx.tables.get("citations")
@@ -224,9 +244,36 @@ def _referred(ctx: Context, target: Table) -> set[str]:
             continue
         for fk in fks:
             if fk.resource == "citations" and len(fk.fields) == 1 and fk.fields[0] in table.columns:
-                used.update(table.column(fk.fields[0]))
+                used.update(_distinct(table, fk.fields[0]))
+    if citations.arrow_read:  # the record of each used citation, without a list of every citation
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+
+        hit = pc.is_in(citations.array("citation_id"), value_set=lit.strings(sorted(used)))
+        found.update(v for v in pc.unique(citations.array(cited_by).filter(hit)).to_pylist() if v)
+        return found
     found.update(rid for cid, rid in zip(citations.column("citation_id"), citations.column(cited_by), strict=True)
                  if rid and cid in used)
+    return found
+
+
+def _distinct(table: Table, column: str, own: str | None = None) -> set[str]:
+    """The non-empty values of `column` (with `own`: in the rows where it differs from column
+    `own`, i.e. not pointing at themselves), as a set; with Arrow for an Arrow-read table, so no
+    list of the whole column is made."""
+    if table.arrow_read:
+        import pyarrow.compute as pc
+
+        values = table.array(column)
+        if own is not None:
+            values = values.filter(pc.not_equal(values, table.array(own)))
+        found = set(pc.unique(values).to_pylist())
+    elif own is not None:
+        found = {v for v, mine in zip(table.column(column), table.column(own), strict=True) if v != mine}
+    else:
+        found = set(table.column(column))
+    found.discard("")
     return found
 
 
@@ -315,16 +362,17 @@ class LinkBasis(Check):
         return ctx.memo(("actor-spellings",), build)
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
-        evidence = _index(ctx.tables["citations"], "citation_id", "evidence")
         names = self._names(ctx)
-        rows = zip(view.column("actor_id"), view.column("citation_id"), view.column("basis"),
+        cites = ctx.tables["citations"]
+        cids = list(view.column("citation_id"))
+        evidence = values_at(cites, "evidence", rows_of(ctx, cites, "citation_id", cids))
+        rows = zip(view.column("actor_id"), cids, evidence, view.column("basis"),
                    view.column("note"), view.lines, strict=True)
-        for actor, citation, basis, note, line in rows:
+        for actor, citation, text, basis, note, line in rows:
             if basis == "inferred":
                 if not note:
                     yield self.NO_NOTE(unit.table, line, "note")
                 continue
-            text = evidence.get(citation)
             if text is None or actor not in names:
                 continue  # a dangling key is foreign-key's to report
             folded = text.casefold()
@@ -349,11 +397,14 @@ class RepeatedAccount(Check):
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         cites = ctx.tables["citations"]
-        passage = {cid: (src, loc, " ".join(ev.split())) for cid, src, loc, ev in zip(
-            cites.column("citation_id"), cites.column("source_id"), cites.column("locator"),
-            cites.column("evidence"), strict=True)}
-        # The judgement needs every account of a disagreement, not only the rows of the view.
         table = unit.table
+        # The passage of each citation an account cites (only those: the citations table is larger).
+        cids = sorted(set(table.column("citation_id")))
+        rows = rows_of(ctx, cites, "citation_id", cids)
+        passage = {cid: (src, loc, " ".join((ev or "").split())) for cid, j, src, loc, ev in zip(
+            cids, rows, values_at(cites, "source_id", rows), values_at(cites, "locator", rows),
+            values_at(cites, "evidence", rows), strict=True) if j is not None}
+        # The judgement needs every account of a disagreement, not only the rows of the view.
         seen: dict[str, list[str]] = {}
         first: dict[tuple[str, str], str] = {}
         for disagreement, citation in zip(table.column("disagreement_id"), table.column("citation_id"), strict=True):
@@ -380,6 +431,20 @@ _LINES = re.compile(r"\blines? ([1-9][0-9]*)(?:-([1-9][0-9]*))?")
 def _span(text: str) -> tuple[int, int] | None:
     m = _LINES.match(text)
     return (int(m.group(1)), int(m.group(2) or m.group(1))) if m else None
+
+
+def _cited_at_lines(cites: Table, key: str) -> list[int]:
+    """The citations that cite a record (`key` filled) at lines their locator names: the only ones
+    `_span` finds a span in (found with Arrow when the table was read by it)."""
+    if cites.arrow_read:
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+
+        lined = pc.match_substring_regex(cites.array("locator"), r"\Alines? [1-9]")
+        return list(v.rows(pc.and_(v.filled(cites.array(key)), lined)).to_pylist())
+    return [i for i, (rid, locator) in enumerate(zip(cites.column(key), cites.column("locator"), strict=True))
+            if rid and _span(locator)]
 
 
 class RoleDates(Check):
@@ -413,8 +478,9 @@ class RoleDates(Check):
                 if table is None or key not in cites.columns or not {key, "date"} <= set(table.columns):
                     continue
                 when = _index(table, key, "date")
-                for rid, source, locator in zip(cites.column(key), cites.column("source_id"),
-                                                cites.column("locator"), strict=True):
+                rows = _cited_at_lines(cites, key)
+                for rid, source, locator in zip(cites.take(key, rows), cites.take("source_id", rows),
+                                                cites.take("locator", rows), strict=True):
                     span = _span(locator)
                     if rid and when.get(rid) and span:
                         found.setdefault(source, []).append((*span, when[rid]))
@@ -423,18 +489,20 @@ class RoleDates(Check):
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         cites = ctx.tables["citations"]
-        by_id = ctx.memo(("rows", cites.file, "citation_id"),
-                         lambda: {cid: i for i, cid in enumerate(cites.column("citation_id"))})
         dated = self._dated(ctx)
-        for when, citation, note, line in zip(view.column("date"), view.column("citation_id"), view.column("note"),
-                                              view.lines, strict=True):
-            mine, j = _range(when), by_id.get(citation)
-            if mine is None or j is None:
+        cids = list(view.column("citation_id"))
+        rows = rows_of(ctx, cites, "citation_id", cids)
+        cited = zip(values_at(cites, "locator", rows), values_at(cites, "evidence", rows),
+                    values_at(cites, "source_id", rows), strict=True)
+        for when, citation, note, line, (locator, evidence, source) in zip(
+                view.column("date"), cids, view.column("note"), view.lines, cited, strict=True):
+            mine = _range(when)
+            if mine is None or locator is None or evidence is None:
                 continue  # undated, invalid, or a dangling key: nothing to compare here
-            span = _span(cites.column("locator")[j])
+            span = _span(locator)
             spans = ([span] if span else []) + [(int(a), int(b or a)) for a, b in _LINES.findall(note)]
-            support = dates.stated_dates(cites.column("evidence")[j])
-            support += [d for first, last, d in dated.get(cites.column("source_id")[j], [])
+            support = dates.stated_dates(evidence)
+            support += [d for first, last, d in dated.get(source or "", [])
                         if any(first <= hi and lo <= last for lo, hi in spans)]
             ranges = [r for r in map(_range, support) if r is not None]
             if not ranges:
