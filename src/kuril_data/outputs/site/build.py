@@ -57,6 +57,7 @@ DISAGREEMENTS, ACCOUNTS, ACCOUNT_CITATION, ACCOUNT_TEXT = (
     "disagreements", "disagreement_accounts", "citation_id", "account")
 TRANSLATION_OF = "translation_of"  # a self-reference linking a translated record to its original
 ACTORS = "actors"
+BASIS, INFERRED, NOTE = "basis", "inferred", "note"  # a link row stated by its evidence, or inferred (note: how)
 QUOTATIONS = "quotations"  # shown grouped with their translations, side by side
 LANGUAGES = {"en": "English", "pl": "Polish", "th": "Thai", "ru": "Russian", "ja": "Japanese"}
 LANGUAGE_ORDER = ("en", "pl", "th")
@@ -81,6 +82,7 @@ PACKAGE_TEXT_MAX = 300
 GROUP_SHOWN = 8
 NAV_KINDS = 12
 SEARCH_SEP = " \u2029 "  # between the texts of one tier: a match never spans two of them
+SOURCE_SHORT = 60  # a source's title beside a claim (whole in the evidence entry the claim links to)
 TOC_MIN = 4  # a record page with this many sections or more gets a table of contents
 # Human headings for the records that point at a record: (table, its field) -> heading; any other
 # gets its table's name in words.
@@ -385,10 +387,58 @@ def _value(site: Site, table: str, fname: str, value: Any) -> dict[str, Any]:
     return {"text": value}
 
 
-def _facts(site: Site, table: str, row: dict[str, Any], skip: set[str]) -> list[dict[str, Any]]:
-    """Every field of a row, in schema order, with its description (a label for people)."""
+def _support(site: Site, citation_id: Any, page: str) -> dict[str, Any] | None:
+    """The evidence a claim rests on, shown beside it: source, locator, the excerpt (cut to LABEL_MAX:
+    it is whole in the evidence entry it links to) and the disagreements whose accounts cite it."""
+    c = site.citation_by_id.get(citation_id) if citation_id else None
+    if c is None:
+        return None
+    url = site.link(CITATIONS, citation_id)["url"]  # type: ignore[index]
+    if url and url.startswith(page + "#"):
+        url = url[len(page):]  # the entry further down this page
+    disputed = sorted(site._disagreements_by_citation.get(citation_id, ())) if DISAGREEMENTS in site.kinds else []
+    return {"id": citation_id, "source": site.link("sources", c.get(CITATION_SOURCE)),
+            "locator": c.get(CITATION_LOCATOR), "excerpt": shorten(str(c.get("evidence") or "")),
+            "lang": site.language(CITATIONS, c), "url": url,
+            "source_short": shorten(site.label("sources", c.get(CITATION_SOURCE) or ""), SOURCE_SHORT),
+            "disagreements": [site.link(DISAGREEMENTS, d) for d in disputed[:GROUP_SHOWN]],
+            "more": max(0, len(disputed) - GROUP_SHOWN)}
+
+
+def _claim_fields(site: Site, table: str) -> tuple[dict[str, str], str | None]:
+    """How a table's rows cite their evidence: {field: the field naming its citation} for fields with
+    their own (`date` by `date_citation_id`), and the field citing the whole row (a link table's
+    `citation_id`), if any."""
+    own: dict[str, str] = {}
+    whole = None
+    names = {f.name for f in site.resources[table].schema.fields}
+    for f in site.resources[table].schema.fields:
+        if site.refs.get((table, f.name)) == CITATIONS:
+            claim = f.name.removesuffix("_" + ACCOUNT_CITATION)
+            if claim != f.name and claim in names:
+                own[claim] = f.name
+            elif table not in site.kinds:
+                whole = f.name
+    return own, whole
+
+
+def _row_support(site: Site, table: str, row: dict[str, Any], page: str) -> dict[str, Any]:
+    """A link row's evidence and, when it is inferred rather than stated, the note saying how."""
+    _, whole = _claim_fields(site, table)
+    inferred = row.get(BASIS) == INFERRED
+    return {"support": _support(site, row.get(whole), page) if whole else None,
+            "inferred": (str(row.get(NOTE) or "") or True) if inferred else None}
+
+
+def _facts(site: Site, table: str, row: dict[str, Any], skip: set[str], page: str = "") -> list[dict[str, Any]]:
+    """Every field of a row, in schema order, with its description (a label for people) and, for a
+    field citing its own evidence (`date_citation_id` for `date`), that evidence beside it."""
     out = []
     lang = site.language(table, row)
+    own, whole = _claim_fields(site, table)
+    skip = skip | set(own.values()) | ({whole, BASIS} if whole else set())
+    if whole and row.get(BASIS) == INFERRED:
+        skip.add(NOTE)  # shown with "inferred" beside the claim
     for f in site.resources[table].schema.fields:
         if f.name in skip or row.get(f.name) is None:
             continue
@@ -403,11 +453,13 @@ def _facts(site: Site, table: str, row: dict[str, Any], skip: set[str]) -> list[
             item["text"] = f"{LANGUAGES.get(row[f.name], row[f.name])} ({row[f.name]})"
         if f.verbatim and lang:
             item["lang"] = lang
+        if f.name in own:
+            item["support"] = _support(site, row.get(own[f.name]), page)
         out.append(item)
     return out
 
 
-def _related(site: Site, kind: str, record_id: str) -> list[dict[str, Any]]:
+def _related(site: Site, kind: str, record_id: str, page: str) -> list[dict[str, Any]]:
     """Sections for every table pointing at this record (besides citations and translations)."""
     sections = []
     for r, fname, rows in site.referencing(kind, record_id):
@@ -432,7 +484,8 @@ def _related(site: Site, kind: str, record_id: str) -> list[dict[str, Any]]:
         else:
             for row in sorted(rows, key=lambda x: (_linked_date(site, r.name, x, fname),
                                                    json.dumps(x, default=str, sort_keys=True))):
-                items.append({"facts": _facts(site, r.name, row, {fname})})
+                items.append({"facts": _facts(site, r.name, row, {fname}, page),
+                              **_row_support(site, r.name, row, page)})
         sections.append({"heading": heading, "items": items})
     return sections
 
@@ -585,9 +638,14 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
             page = site.url(kind, record_id)
             assert page is not None
             actors = _actors_of(site, kind, record_id, row)
-            related = _related(site, kind, record_id)
-            facts = _facts(site, kind, row, {k.key} | ({k.label} if k.label else set()))
+            related = _related(site, kind, record_id, page)
+            facts = _facts(site, kind, row, {k.key} | ({k.label} if k.label else set()), page)
             translations = translations if len(translations) > 1 else []
+            for f in facts:  # a key the record names (its document, its place): the link row's evidence
+                if f.get("link") and not f.get("support") and f["link"]["kind"] in site.kinds:
+                    hit = _named(site, kind, record_id, row, f["link"]["kind"], page, [f["link"]["id"]])
+                    if hit and (hit[0]["support"] or hit[0]["inferred"]):
+                        f["support"], f["inferred"] = hit[0]["support"], hit[0]["inferred"]
             toc = [(anchor, name) for anchor, name, present in (
                 ("facts-h", "Facts", True), ("translations-h", "In every language", translations),
                 ("evidence-h", "Sources and evidence", cites), ("disagreements-h", "Where the sources disagree",
@@ -605,8 +663,10 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
                   quotations=quotations, related=related, toc=toc if len(toc) >= TOC_MIN else [],
                   jsonld=_jsonld(site, kind, row, label, base_ld), bounds=(a, b),
                   when=next((f for f in facts if "bounds" in f), None),
-                  where=_places_of(site, kind, record_id, row),
-                  who=[site.link(ACTORS, x) for x in actors], permanent=permanent, correction=correction,
+                  where=_named(site, kind, record_id, row, "places", page),
+                  who=_named(site, kind, record_id, row, ACTORS, page, actors[:8]), who_count=len(actors),
+                  date_support=next((f.get("support") for f in facts if "bounds" in f), None),
+                  permanent=permanent, correction=correction,
                   cite=_cite(authors, year, shorten(title, PACKAGE_TEXT_MAX), package.version, record_ref, label,
                              permanent),
                   description=row.get("summary") or row.get("description") or row.get("subject") or "")
@@ -677,15 +737,28 @@ def write_site(data: Dataset, out: Path, *, stamp: int, downloads: list[tuple[st
     return SiteResult(out, pages, files + len(ASSETS))
 
 
-def _places_of(site: Site, kind: str, record_id: str, row: dict[str, Any]) -> list[dict[str, Any] | None]:
-    """The places a record names: its own place keys, then those of its link tables (by name)."""
-    found = [row[f.name] for f in site.resources[kind].schema.fields
-             if site.refs.get((kind, f.name)) == "places" and row.get(f.name) and kind != "places"]
+def _named(site: Site, kind: str, record_id: str, row: dict[str, Any], target: str, page: str,
+           only: list[str] | None = None) -> list[dict[str, Any]]:
+    """The records of `target` a record names, for its short header: by its own keys, then through its
+    link tables, each with the role and evidence of the first link row naming it (`only`: just those)."""
+    found: dict[str, dict[str, Any]] = {}
+    own_claims, _ = _claim_fields(site, kind)
+    for f in site.resources[kind].schema.fields:
+        if site.refs.get((kind, f.name)) == target and row.get(f.name) and kind != target:
+            found.setdefault(row[f.name], {"support": _support(site, row.get(own_claims.get(f.name, "")), page)
+                                           if f.name in own_claims else None, "inferred": None, "role": None})
     for r, _, rows in site.referencing(kind, record_id):
-        if r.name not in site.kinds:
-            found += [x[f.name] for x in rows for f in r.schema.fields
-                      if site.refs.get((r.name, f.name)) == "places" and x.get(f.name)]
-    return [site.link("places", p) for p in dict.fromkeys(found)]
+        if r.name in site.kinds:
+            continue
+        role = next((f.name for f in r.schema.fields if f.name == "role"), None)
+        for x in rows:
+            for f in r.schema.fields:
+                if (site.refs.get((r.name, f.name)) == target and x.get(f.name)
+                        and (x[f.name] not in found or not found[x[f.name]]["support"])
+                        and not (kind == target and x[f.name] == record_id)):
+                    found[x[f.name]] = {"role": x.get(role) if role else None, **_row_support(site, r.name, x, page)}
+    ids = list(found) if only is None else [i for i in only if i in found]
+    return [{"link": site.link(target, i), **found[i]} for i in ids]
 
 
 def _cite(authors: str, year: int, title: str, version: str, record: str, label: str,
