@@ -363,3 +363,78 @@ def test_home_links_no_bare_download_base(real_site: Path) -> None:
     base = project().urls["Download"]
     assert f'href="{base}"' not in home
     assert f'href="{project().urls["Releases"]}"' in home
+
+
+def claim(text: str, dt: str) -> str:
+    """The <dd> of the short header's `dt` (When, Where, Who)."""
+    found = re.search(rf"<dt>{dt}</dt><dd>(.*?)</dd>", text, re.S)
+    assert found, dt
+    return found.group(1)
+
+
+def test_the_evidence_beside_each_claim(real_site: Path) -> None:
+    """The date, a place and each participant show the citation stating them beside the claim: a link to
+    the evidence entry in the short header, source, locator and excerpt folded in the facts (issue 21)."""
+    events = load("events", source=ROOT).set_index("event_id")
+    citations = load("citations", source=ROOT).set_index("citation_id")
+    actors = load("event_actors", source=ROOT)
+    for event in ("joint-declaration-signing-1956-10-19", "san-francisco-conference-1951"):
+        text = page(real_site, f"events/{event}.html")
+        date_cite = events.loc[event, "date_citation_id"]
+        assert f'href="#citation-{date_cite}">[evidence: {esc(citations.loc[date_cite, "locator"])}]' in claim(
+            text, "When")
+        facts = text[text.index('id="facts-h"'):text.index('id="evidence-h"')]
+        date_dd = facts[facts.index(">date</dt>"):facts.index("</dd>", facts.index(">date</dt>"))]
+        assert esc(citations.loc[date_cite, "evidence"]) in date_dd and 'class="support"' in date_dd
+        assert f'id="citation-{date_cite}"' in text  # the full evidence section is still there
+        who = claim(text, "Who")
+        mine = actors[actors["event_id"] == event]
+        assert len(mine)
+        named = [a for a in sorted(set(mine["actor_id"])) if f'../actors/{a}.html"' in who]
+        assert len(named) == min(8, len(set(mine["actor_id"])))  # the header names at most 8
+        for actor in named:  # each once, with the evidence of a row naming it, right after its name
+            after = who[who.index(f'../actors/{actor}.html"'):]
+            first = re.search(r'class="ev-ref" href="#citation-([^"]+)"', after)
+            assert first and first.group(1) in set(mine[mine["actor_id"] == actor]["citation_id"]), actor
+        for row in mine.itertuples():
+            cite = citations.loc[row.citation_id]
+            # the participant's row in "Who took part": actor, role, then the excerpt of its own citation
+            entry = re.search(rf'<li><span class="fact"><span class="fact-name">actor:</span> <a href="../actors/'
+                              rf'{row.actor_id}.html">[^<]*</a></span> · <span class="fact"><span class="fact-name">'
+                              rf'role:</span> {row.role}</span> (.*?)</li>', text, re.S)
+            assert entry, (event, row.actor_id)
+            assert esc(cite["evidence"][:200]) in entry.group(1) and esc(cite["locator"]) in entry.group(1)
+
+
+def test_an_inferred_link_says_so_with_its_note(real_site: Path) -> None:
+    """A link row with basis `inferred` says "inferred" and its note beside the claim, on both records' pages."""
+    rows = load("event_actors", source=ROOT)
+    inferred = rows[rows["basis"] == "inferred"]
+    assert len(inferred)
+    for row in inferred.head(5).itertuples():
+        note = esc(row.note)
+        for rel in (f"events/{row.event_id}.html", f"actors/{row.actor_id}.html"):
+            text = page(real_site, rel)
+            assert f'<span class="tag">inferred</span> {note}</span>' in text, rel
+        assert f'<span class="tag">inferred</span> {note}' in claim(page(real_site, f"events/{row.event_id}.html"),
+                                                                     "Who")
+    stated = rows[rows["basis"] == "stated"].iloc[0]
+    assert '<span class="tag">inferred</span>' not in claim(page(real_site, f"events/{stated.event_id}.html"), "Who")
+
+
+def test_a_disagreement_is_named_beside_the_claim_it_concerns(real_site: Path) -> None:
+    """A disagreement whose account cites the evidence of a claim is linked at that claim, not only below."""
+    events = load("events", source=ROOT).set_index("event_id")
+    accounts = load("disagreement_accounts", source=ROOT)
+    disputed = dict(zip(accounts["citation_id"], accounts["disagreement_id"], strict=True))
+    event = "joint-declaration-ratification-house-of-councilors-1956-12-02"
+    disagreement = disputed[events.loc[event, "date_citation_id"]]
+    text = page(real_site, f"events/{event}.html")
+    link = f'Disputed: <a href="../disagreements/{disagreement}.html">'
+    assert link in claim(text, "When")
+    facts = text[text.index('id="facts-h"'):text.index('id="evidence-h"')]
+    assert link in facts[facts.index(">date</dt>"):facts.index("</dd>", facts.index(">date</dt>"))]
+    # an undisputed claim says nothing of the kind
+    dated = events["date_citation_id"].dropna()
+    quiet = next(e for e, c in dated.items() if c not in disputed)
+    assert "Disputed:" not in claim(page(real_site, f"events/{quiet}.html"), "When")
