@@ -325,3 +325,18 @@ def test_no_sideways_scrolling_on_a_phone(driver: Any, site: Path) -> None:
         screenshot(driver, "phone-events")
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_the_evidence_beside_a_claim_opens_in_place(driver: Any, site: Path) -> None:
+    """The date's evidence is folded beside it; opened, it shows the excerpt the citation states."""
+    from selenium.webdriver.common.by import By
+
+    events = load("events", source=ROOT).set_index("event_id")
+    citation = load("citations", source=ROOT).set_index("citation_id").loc[events.loc[EVENT, "date_citation_id"]]
+    driver.get((site / "events" / f"{EVENT}.html").as_uri())
+    folded = driver.find_element(By.CSS_SELECTOR, ".facts details.support")
+    quote = folded.find_element(By.CSS_SELECTOR, "blockquote")
+    assert not quote.is_displayed()
+    folded.find_element(By.CSS_SELECTOR, "summary").click()
+    assert quote.is_displayed() and quote.text == citation["evidence"]
+    screenshot(driver, "evidence-beside-claim")
