@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from kuril_data.io.read import read_table
 from kuril_data.model import _unicode_tables
-from kuril_data.model.package import read_package
+from kuril_data.model.package import Field, read_package
 from kuril_data.model.patterns import re2_safe as _re2_safe
 from kuril_data.validate import check
 from kuril_data.validate.checks.vector import stored as _stored
@@ -157,3 +157,83 @@ def test_known_language_tags_are_what_langcodes_accepts() -> None:
     from kuril_data.validate.checks.cells import KNOWN_LANGUAGE_TAGS
 
     assert all(langcodes.tag_is_valid(tag) for tag in KNOWN_LANGUAGE_TAGS)
+
+
+_TEXT_CHARS = ["a", "Z", "0", " ", "=", "+", "-", "@", "\t", "\n", "\x00", "\x7f", "\x85", "\xa0", "\u3000",
+               "\u200b", "\u2028", "é", "ą", "ł", "ก", "ุ", "่", "ู", "้", "\u0301", "\u0323", "\u0308",
+               "\u05b0", "\u05bc", "\u093c", "\u094d", "\u212b", "\u0344", "\u3099", "か", "й", "\u1161"]
+_PLAIN = Field("x", "string", "", {})
+
+
+def _objected(value: str) -> bool:
+    from kuril_data.model.text import FORMULA_START
+    from kuril_data.validate.checks import cell_verdict
+
+    return bool(value) and (cell_verdict(_PLAIN, value) is not None or value.startswith(FORMULA_START))
+
+
+def _suspect(values: list[str]) -> list[bool]:
+    import pyarrow as pa
+
+    from kuril_data.validate.checks.vector import suspect_mask
+
+    return suspect_mask(pa.array(values, pa.string())).to_pylist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(odd=st.lists(st.text(st.sampled_from(_TEXT_CHARS), max_size=8), max_size=12),
+       ascii=st.lists(st.text(st.sampled_from(["a", "b", " ", "=", "-", "x"]), max_size=6), max_size=40))
+def test_text_finder_keeps_every_value_the_judgement_objects_to(odd: list[str], ascii: list[str]) -> None:
+    """The suspect mask of a text column (printable-ASCII values told apart by cheap kernels, the
+    others by the regex, copied out or in one pass over all) is true for every value `cell_verdict`
+    objects to or that starts like a formula."""
+    for values in (odd + ascii, ascii + odd, odd):
+        suspect = _suspect(values)
+        assert [v for v, s in zip(values, suspect, strict=True) if _objected(v) and not s] == []
+
+
+def test_text_finder_narrowing() -> None:
+    """A not-NFC value, a blank or control one, formula starts and ends with spaces are kept in a
+    printable-ASCII column (one odd value: copied out) and in a mostly non-ASCII one (one pass);
+    Thai and other marks stacked in canonical order are not, marks out of order or in a long run are."""
+    kept = ["cafe\u0301", "\u212b", " ", "\u3000", "\t", "x\x00", "=1", "+1", "-1", "@x", " x", "x ", "x\u00a0",
+            "ก\u0e48\u0e38", "ก" + "\u0e48" * 31, "a" + "\u0301" * 31, "\u05bc\u05b0"]
+    fine = ["กุ่ม", "ปู่", "Łódź", "zażółć", "ภาษาไทย", "日本語", "Москва", "Tiếng Việt", "x", "a b"]
+    assert all(_objected(v) for v in kept) and not any(_objected(v) for v in fine)
+    for value in kept:
+        assert _suspect(["plain ascii"] * 10 + [value]) == [False] * 10 + [True]
+        assert _suspect(fine + [value]) == [False] * len(fine) + [True]
+    assert _suspect(fine) == [False] * len(fine)
+
+
+def test_text_finder_and_judgement_agree_in_a_package(tmp_path: Path) -> None:
+    """The values above, in a real text column of a package: both engines report the same, and
+    the finder names every reported row."""
+    pkg = build_package(tmp_path)
+    path = pkg / "data" / "places.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    width = lines[0].count(",")
+    names = ["cafe\u0301", " x", "x ", "=1", "@x", "\u3000", "ก\u0e48\u0e38", "กุ่ม", "ก" + "\u0e48" * 31,
+             "\u05bc\u05b0", "Łódź", "\u212b"]
+    path.write_text("\n".join([*lines, *(f'place-x{i},"{n}"' + "," * (width - 1)
+                                         for i, n in enumerate(names))]) + "\n", encoding="utf-8")
+    found = [p for p in _same(pkg) if p.field == "name" and p.file.endswith("places.csv")]
+    assert {p.line for p in found} == {len(lines) + 1 + i for i, n in enumerate(names) if _objected(n)}
+    assert _missed(pkg) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.text(st.sampled_from(["a", "é", "ก", "😀", "\u0301"]), max_size=12), max_size=20),
+       low=st.one_of(st.none(), st.integers(0, 6)), high=st.one_of(st.none(), st.integers(0, 8)))
+def test_length_finder_keeps_every_value_of_a_wrong_length(values: list[str], low: int | None,
+                                                           high: int | None) -> None:
+    """The length finder (from byte lengths, characters counted only when those cannot tell) keeps
+    every non-empty value shorter than minLength or longer than maxLength, in characters."""
+    import pyarrow as pa
+
+    from kuril_data.validate.checks.vector import bad_length
+
+    found = bad_length(pa.array(values, pa.string()), low, high)
+    kept = [False] * len(values) if found is None else found.to_pylist()
+    wrong = [bool(v) and ((low is not None and len(v) < low) or (high is not None and len(v) > high)) for v in values]
+    assert [v for v, k, w in zip(values, kept, wrong, strict=True) if w and not k] == []

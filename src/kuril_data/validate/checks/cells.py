@@ -177,11 +177,8 @@ def _candidates(ctx: Context, table: Table, field: Field, array: Any) -> Any:
             return None
         mask = v.any_of(mask, pc.invert(matched))
     if "minLength" in c or "maxLength" in c:
-        length = pc.utf8_length(array)
-        if "minLength" in c:
-            mask = v.any_of(mask, pc.less(length, lit.lit(c["minLength"])))
-        if "maxLength" in c:
-            mask = v.any_of(mask, pc.greater(length, lit.lit(c["maxLength"])))
+        bad = v.bad_length(array, c.get("minLength"), c.get("maxLength"))
+        mask = mask if bad is None else v.any_of(mask, bad)
     if field.edtf:
         mask = v.any_of(mask, pc.invert(v.sure_dates(array)))
     if field.language:

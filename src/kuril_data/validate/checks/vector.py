@@ -21,7 +21,7 @@ from kuril_data.model import arrow_lit as lit
 from kuril_data.model.text import FORBIDDEN, FORMULA_START, ranges, stored
 from kuril_data.validate.checks.base import Context
 
-EMPTY, FALSE, ONE = lit.lit(""), lit.lit(False), lit.lit(1)
+EMPTY, FALSE, ONE, ZERO = lit.lit(""), lit.lit(False), lit.lit(1), lit.lit(0)
 
 
 def rows(mask: Any) -> Any:
@@ -99,7 +99,12 @@ def _cls(spans: list[tuple[int, int]]) -> str:
 def suspect_regex() -> str:
     """An RE2 regex that matches every value the text judgement could object to for a plain string
     field before its constraints: white space at an end, a forbidden character, a possibly non-NFC
-    sequence, and (for the warning) a formula-like start."""
+    sequence, and (for the warning) a formula-like start.
+
+    A value is NFC when it holds no character of the not-quick-NFC class and no two adjacent
+    combining marks out of canonical order (Unicode's NFC quick check, UAX #15): so marks stacked
+    in order (Thai's vowel then tone mark) are not suspects. Three marks in a row are (a superset
+    of the over-long runs `cell_verdict` reports, whatever their order)."""
     if unicodedata.unidata_version == _unicode_tables.UNIDATA_VERSION:
         combining, not_quick = stored(_unicode_tables.COMBINING), stored(_unicode_tables.NOT_QUICK_NFC)
     else:  # another Python: derive the tables (slow, but exact)
@@ -108,22 +113,88 @@ def suspect_regex() -> str:
     forbidden = re.sub(r"\\[uU]0*([0-9a-fA-F]{1,8})", r"\\x{\1}", FORBIDDEN.pattern)
     comb = _cls(combining)
     start = "[" + "".join("\\" + c for c in FORMULA_START) + "]"
-    return f"^{space}|{space}$|{forbidden}|{_cls(not_quick)}|{comb}{comb}|^{start}"
+    return (f"^{space}|{space}$|{forbidden}|{_cls(not_quick)}|{comb}{comb}{comb}|{_misordered(combining)}"
+            f"|^{start}")
+
+
+# Canonical combining classes grouped for `_misordered`: a pair ascending from one group to another
+# is not matched (Thai 103 -> 107, Indic nukta 7 -> virama 9, Hebrew/Arabic points -> 220/230...);
+# one ascending inside a group is, and is judged exactly. Fewer groups, a smaller regex to compile.
+_CLASS_GROUPS = ((1, 6), (7, 7), (8, 8), (9, 9), (10, 26), (27, 36), (84, 91), (103, 103), (107, 107),
+                 (118, 118), (122, 122), (129, 133), (202, 218), (220, 220), (222, 229), (230, 230), (231, 255))
+
+
+def _misordered(combining: list[tuple[int, int]]) -> str:
+    """RE2 alternatives matching every two adjacent combining marks out of canonical order (the
+    first's class above the second's), and some in order (see _CLASS_GROUPS)."""
+    by_class: dict[int, list[int]] = {}
+    for a, b in combining:
+        for c in range(a, b + 1):
+            by_class.setdefault(unicodedata.combining(chr(c)), []).append(c)
+    alternatives = []
+    for low, high in _CLASS_GROUPS + tuple((k, k) for k in by_class if not any(a <= k <= b for a, b in _CLASS_GROUPS)):
+        second = [c for k, cs in by_class.items() if low <= k <= high for c in cs]
+        first = [c for k, cs in by_class.items() if k > low for c in cs]
+        if second and first:
+            alternatives.append(_cls(ranges(first)) + _cls(ranges(second)))
+    return "|".join(alternatives)
 
 
 def suspects(ctx: Context, table: Table, name: str) -> Any:
-    """The `suspect_regex` mask of a column, computed once per run."""
-    return ctx.memo(("suspects", table.file, name),
-                    lambda: pc.match_substring_regex(table.array(name), suspect_regex()))
+    """The `suspect_mask` of a column, computed once per run."""
+    return ctx.memo(("suspects", table.file, name), lambda: suspect_mask(table.array(name)))
 
 
-def formula_like(array: Any) -> Any:
-    """Values starting with a formula character (one starts_with per character: a regex anchored
-    at the start still costs a pass over every value in RE2 here)."""
+def suspect_mask(array: Any) -> Any:
+    """True where `suspect_regex` matches. A value of printable ASCII can only match by a space
+    or formula character at an end: those are told by a few cheap kernels over the offsets (RE2
+    costs ~100 ns a value even for a trivial regex), and the regex runs only on the other values
+    (on all of them when the others hold over a quarter of the text: one pass, no copy)."""
+    if isinstance(array, pa.ChunkedArray):
+        return pa.chunked_array([suspect_mask(c) for c in array.chunks], pa.bool_())
+    odd = pc.invert(pc.ascii_is_printable(array)).fill_null(FALSE)
+    if not pc.any(odd).as_py():
+        return pc.or_(formula_like(array, " "), pc.ends_with(array, " "))
+    size = pc.binary_length(array)
+    if pc.sum(pc.if_else(odd, size, ZERO)).as_py() * 4 > (pc.sum(size).as_py() or 0):
+        return pc.match_substring_regex(array, suspect_regex())  # copying them would cost more
+    mask = pc.or_(formula_like(array, " "), pc.ends_with(array, " "))
+    return pc.replace_with_mask(mask, odd, pc.match_substring_regex(array.filter(odd), suspect_regex()))
+
+
+def formula_like(array: Any, also: str = "") -> Any:
+    """Values starting with a formula character (or one of `also`): one starts_with per character
+    (a regex anchored at the start still costs a pass over every value in RE2 here)."""
     mask = None
-    for ch in FORMULA_START:
+    for ch in FORMULA_START + tuple(also):
         mask = any_of(mask, pc.starts_with(array, ch))
     return mask
+
+
+def bad_length(array: Any, low: int | None, high: int | None) -> Any:
+    """True where a non-empty value may have fewer than `low` or more than `high` characters (None:
+    no bound; empty values are no concern). Told from the offsets (a character is 1 to 4 bytes,
+    ASCII ones 1); characters are counted only when some non-ASCII value's bytes cannot tell."""
+    low = low if low is not None and low > 1 else None  # a non-empty value has a character
+    if low is None and high is None:
+        return None
+    size = pc.binary_length(array)
+    bad = unsure = None
+    if low is not None:
+        bad = pc.less(size, lit.lit(low))
+        unsure = pc.and_(pc.invert(bad), pc.less(size, lit.lit(4 * low)))
+    if high is not None:
+        over = pc.greater(size, lit.lit(high))
+        bad = any_of(bad, over)
+        unsure = any_of(unsure, pc.and_(over, pc.less_equal(size, lit.lit(4 * high))))
+    if pc.any(pc.and_(unsure, pc.invert(pc.string_is_ascii(array)))).as_py():
+        length = pc.utf8_length(array)
+        bad = None
+        if low is not None:
+            bad = pc.less(length, lit.lit(low))
+        if high is not None:
+            bad = any_of(bad, pc.greater(length, lit.lit(high)))
+    return bad
 
 
 # ---------------------------------------------------------------- dates
