@@ -202,7 +202,7 @@ def test_text_finder_narrowing() -> None:
     assert all(_objected(v) for v in kept) and not any(_objected(v) for v in fine)
     for value in kept:
         assert _suspect(["plain ascii"] * 10 + [value]) == [False] * 10 + [True]
-        assert _suspect(fine + [value]) == [False] * len(fine) + [True]
+        assert _suspect([*fine, value]) == [False] * len(fine) + [True]
     assert _suspect(fine) == [False] * len(fine)
 
 
