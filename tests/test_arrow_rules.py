@@ -237,3 +237,21 @@ def test_length_finder_keeps_every_value_of_a_wrong_length(values: list[str], lo
     kept = [False] * len(values) if found is None else found.to_pylist()
     wrong = [bool(v) and ((low is not None and len(v) < low) or (high is not None and len(v) > high)) for v in values]
     assert [v for v, k, w in zip(values, kept, wrong, strict=True) if w and not k] == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.text(st.sampled_from(["a", "z", "0", "-", "\n", " ", "l", "i", "n", "e", "s", "1", "é"]),
+                               max_size=8), max_size=12),
+       pattern=st.sampled_from([r"^[a-z0-9]+(?:-[a-z0-9]+)*$", r"^(line [1-9][0-9]*|lines [1-9][0-9]*-[1-9][0-9]*)$",
+                                r"^a|z$", r"[a-z]*", r"^[^a]+$"]))
+def test_pattern_finder_is_the_judgements_match(values: list[str], pattern: str) -> None:
+    """The pattern finder (all values joined and matched at once when none holds a line break, else
+    one by one) names exactly the non-empty values the judgement's RE2 does not match whole."""
+    import pyarrow as pa
+
+    from kuril_data.model.patterns import fullmatch
+    from kuril_data.validate.checks.vector import unmatched
+
+    for column in (values, [v for v in values if "\n" not in v]):
+        found = unmatched(pa.array(column, pa.string()), pattern).to_pylist()
+        assert [f for f, v in zip(found, column, strict=True) if v] == [not fullmatch(pattern, v) for v in column if v]
