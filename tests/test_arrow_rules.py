@@ -239,19 +239,37 @@ def test_length_finder_keeps_every_value_of_a_wrong_length(values: list[str], lo
     assert [v for v, k, w in zip(values, kept, wrong, strict=True) if w and not k] == []
 
 
-@settings(max_examples=200, deadline=None)
-@given(values=st.lists(st.text(st.sampled_from(["a", "z", "0", "-", "\n", " ", "l", "i", "n", "e", "s", "1", "é"]),
-                               max_size=8), max_size=12),
-       pattern=st.sampled_from([r"^[a-z0-9]+(?:-[a-z0-9]+)*$", r"^(line [1-9][0-9]*|lines [1-9][0-9]*-[1-9][0-9]*)$",
-                                r"^a|z$", r"[a-z]*", r"^[^a]+$"]))
-def test_pattern_finder_is_the_judgements_match(values: list[str], pattern: str) -> None:
-    """The pattern finder (all values joined and matched at once when none holds a line break, else
-    one by one) names exactly the non-empty values the judgement's RE2 does not match whole."""
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.sampled_from(["a", "b", "=x", "", "cafe\u0301", "กุ่ม", "x ", "\x00"]), max_size=60),
+       block=st.integers(1, 9), budget=st.integers(1, 40))
+def test_distinct_values_judged_once_give_the_same_mask(values: list[str], block: int, budget: int) -> None:
+    """A repetitive column's mask computed once per distinct value of each block (blocks judged
+    together up to a byte budget) is the mask computed on every value."""
     import pyarrow as pa
 
-    from kuril_data.model.patterns import fullmatch
-    from kuril_data.validate.checks.vector import unmatched
+    from kuril_data.validate.checks import vector
 
-    for column in (values, [v for v in values if "\n" not in v]):
-        found = unmatched(pa.array(column, pa.string()), pattern).to_pylist()
-        assert [f for f, v in zip(found, column, strict=True) if v] == [not fullmatch(pattern, v) for v in column if v]
+    array = pa.array(values, pa.string())
+    saved = vector.SAMPLE, vector.BLOCK, vector.DISTINCT_BYTES
+    try:
+        vector.SAMPLE, vector.BLOCK, vector.DISTINCT_BYTES = 16, block, budget
+        once = vector.per_distinct(array, vector.suspect_mask).to_pylist()
+    finally:
+        vector.SAMPLE, vector.BLOCK, vector.DISTINCT_BYTES = saved
+    assert once == vector.suspect_mask(array).to_pylist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.sampled_from(["", "a", "=b", "é", "xy ", "ก่"]), min_size=1, max_size=8),
+       start=st.integers(0, 7))
+def test_edge_bytes_are_each_values_first_and_last_byte(values: list[str], start: int) -> None:
+    """The first and last bytes read through the offsets are each non-empty value's own, in sliced
+    arrays and with empty values at either end."""
+    import pyarrow as pa
+
+    from kuril_data.validate.checks.vector import edge_bytes
+
+    array = pa.array(values, pa.string()).slice(min(start, len(values) - 1))
+    first, last = edge_bytes(array).to_pylist(), edge_bytes(array, last=True).to_pylist()
+    for value, a, z in zip(array.to_pylist(), first, last, strict=True):
+        assert not value or (a, z) == (value.encode()[0], value.encode()[-1])

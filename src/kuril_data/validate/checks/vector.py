@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -21,7 +22,7 @@ from kuril_data.model import arrow_lit as lit
 from kuril_data.model.text import FORBIDDEN, FORMULA_START, ranges, stored
 from kuril_data.validate.checks.base import Context
 
-EMPTY, FALSE, ONE, ZERO, NEWLINE = lit.lit(""), lit.lit(False), lit.lit(1), lit.lit(0), lit.lit("\n")
+EMPTY, FALSE, ONE, ZERO = lit.lit(""), lit.lit(False), lit.lit(1), lit.lit(0)
 
 
 def rows(mask: Any) -> Any:
@@ -141,8 +142,8 @@ def _misordered(combining: list[tuple[int, int]]) -> str:
 
 
 def suspects(ctx: Context, table: Table, name: str) -> Any:
-    """The `suspect_mask` of a column, computed once per run."""
-    return ctx.memo(("suspects", table.file, name), lambda: suspect_mask(table.array(name)))
+    """The `suspect_mask` of a column (once per distinct value, see `per_distinct`), computed once per run."""
+    return ctx.memo(("suspects", table.file, name), lambda: per_distinct(table.array(name), suspect_mask))
 
 
 def suspect_mask(array: Any) -> Any:
@@ -179,7 +180,8 @@ def edge_bytes(array: Any, last: bool = False) -> Any:
     width = pa.int64() if pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type) else pa.int32()
     offsets = pa.Array.from_buffers(width, n + 1, [None, array.buffers()[1]], offset=array.offset)
     at = pc.subtract(offsets.slice(1), lit.lit(1).cast(width)) if last else offsets.slice(0, n)
-    at = pc.max_element_wise(pc.min_element_wise(at, lit.lit(data.size - 1).cast(width)), lit.lit(0).cast(width))
+    if not (array[0].as_py() and array[n - 1].as_py()):  # an empty value at an end may point past the text
+        at = pc.max_element_wise(pc.min_element_wise(at, lit.lit(data.size - 1).cast(width)), lit.lit(0).cast(width))
     return pa.Array.from_buffers(pa.uint8(), data.size, [None, data]).take(at)
 
 
@@ -195,25 +197,44 @@ def _byte(ch: str) -> Any:
     return lit.lit(ord(ch)).cast(pa.uint8())
 
 
-def unmatched(array: Any, pattern: str) -> Any:
-    """True where a non-empty value does not match the whole RE2 pattern (empty values: either;
-    the finders leave them out). A pattern of `patterns.plain` matches no line break: when no value
-    holds one, the values joined by line breaks are matched at once (one RE2 search over the text
-    rather than one a value, ~60 ns each), and only a column with some value not matching is
-    matched value by value. Raises what Arrow raises for a pattern RE2 refuses."""
-    from kuril_data.model.patterns import plain
+# `per_distinct` tells a column that repeats its values from this many first rows (hashing many
+# distinct values costs more than the regex), reads it this many rows at a time, and judges the
+# distinct values of blocks together up to this many bytes of them.
+SAMPLE, BLOCK, DISTINCT_BYTES = 1 << 13, 1 << 16, 8 << 20
 
-    whole = rf"\A(?:{pattern})\z"
-    if plain(pattern) and isinstance(array, pa.Array) and len(array) and pc.all(pc.ascii_is_printable(array)).as_py():
-        try:
-            whole_list = pa.ListArray.from_arrays(lit.ints([0, len(array)]).cast(pa.int32()), array)
-            joined = pc.binary_join(whole_list, NEWLINE)  # a literal: a str would import pandas
-        except pa.ArrowException:  # beyond 32-bit offsets
-            joined = None
-        every = rf"(?m)\A(?:(?:{pattern})?\n)*(?:{pattern})?\z"  # each value matching or empty
-        if joined is not None and pc.match_substring_regex(joined, every)[0].as_py():
-            return pc.multiply(pc.binary_length(array), ZERO).cast(pa.bool_())  # all false
-    return pc.invert(pc.match_substring_regex(array, whole))
+
+def per_distinct(array: Any, compute: Callable[[Any], Any]) -> Any:
+    """`compute(array)` (a boolean array, one per value) computed once per distinct value of each
+    block of rows when the column repeats its values (its first SAMPLE rows hold at most a quarter
+    as many distinct values), else on all values at once. A regex costs ~60 ns a value plus
+    its text; hashing a value far less. Memory: the distinct values of the blocks judged together."""
+    if isinstance(array, pa.ChunkedArray):
+        return pa.chunked_array([per_distinct(c, compute) for c in array.chunks], pa.bool_())
+    sample = array.slice(0, SAMPLE)
+    if not len(array) or pc.count_distinct(sample).as_py() * 4 > len(sample):
+        return compute(array)
+    out: list[Any] = []
+    group: list[Any] = []
+    size = 0
+
+    def flush() -> None:
+        judged = compute(pa.concat_arrays([e.dictionary for e in group]))
+        at = 0
+        for e in group:
+            out.append(judged.slice(at, len(e.dictionary)).take(e.indices))
+            at += len(e.dictionary)
+        group.clear()
+
+    for start in range(0, len(array), BLOCK):
+        encoded = pc.dictionary_encode(array.slice(start, BLOCK))
+        group.append(encoded)
+        size += encoded.dictionary.nbytes
+        if size > DISTINCT_BYTES:
+            flush()
+            size = 0
+    if group:
+        flush()
+    return pa.concat_arrays(out) if len(out) != 1 else out[0]
 
 
 def bad_length(array: Any, low: int | None, high: int | None) -> Any:
