@@ -180,7 +180,8 @@ def edge_bytes(array: Any, last: bool = False) -> Any:
     width = pa.int64() if pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type) else pa.int32()
     offsets = pa.Array.from_buffers(width, n + 1, [None, array.buffers()[1]], offset=array.offset)
     at = pc.subtract(offsets.slice(1), lit.lit(1).cast(width)) if last else offsets.slice(0, n)
-    if not (array[0].as_py() and array[n - 1].as_py()):  # an empty value at an end may point past the text
+    ends = (offsets[0].as_py(), offsets[1].as_py(), offsets[n - 1].as_py(), offsets[n].as_py())
+    if not (ends[0] < ends[1] and ends[2] < ends[3]):  # an empty value at an end may point past the text
         at = pc.max_element_wise(pc.min_element_wise(at, lit.lit(data.size - 1).cast(width)), lit.lit(0).cast(width))
     return pa.Array.from_buffers(pa.uint8(), data.size, [None, data]).take(at)
 
