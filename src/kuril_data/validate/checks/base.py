@@ -203,7 +203,8 @@ def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python", *, laz
     if engine == "arrow":
         for table in ctx.tables.values():
             for name in table.resource.schema.names:
-                table.array(name)  # made here, not in the finders' threads
+                if not table.spilled(name):  # a spilled column is read block by block (see Table.blocks)
+                    table.array(name)  # made here, not in the finders' threads
     checks = list(checks)
     workers = threads() if workers is None else workers
     if engine != "arrow" or workers < 2 or len(checks) < 2:
