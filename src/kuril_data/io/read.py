@@ -12,6 +12,7 @@ import io
 import os
 import re
 import struct
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -36,8 +37,16 @@ class LazyColumns(Mapping[str, list[str]]):
     """Arrow string columns that become lists of str only when a consumer asks for one."""
 
     def __init__(self, table: Table) -> None:
-        self._table = table
+        # A weak reference: a cycle table <-> columns would keep a block's arrays until the
+        # garbage collector runs (at 10 M rows, GBs of re-read blocks).
+        self._ref = weakref.ref(table)
         self._lists: dict[str, list[str]] = {}
+
+    @property
+    def _table(self) -> Table:
+        table = self._ref()
+        assert table is not None, "the columns of a table outlive it"
+        return table
 
     def __getitem__(self, name: str) -> list[str]:
         if name not in self._lists:
@@ -242,7 +251,7 @@ class Table:
 
 
 def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LIMITS, *,
-               arrow: bool = False, block_bytes: int = BLOCK_BYTES, spill: int | None = None) -> Table:
+               arrow: bool = False, block_bytes: int | None = None, spill: int | None = None) -> Table:
     """Read one resource. With `arrow`, a well-formed file is parsed by Arrow block by block (see
     `_read_blocks`); any other file by the Python reader, which locates its problems.
 
@@ -259,7 +268,7 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
     if size > limits.max_file_bytes:
         return _fail(table, Problem(table.file, None, None, "file-too-large",
                                     f"file is {size} bytes; the limit is {limits.max_file_bytes}"))
-    if arrow and size and _read_blocks(table, path, limits, block_bytes, spill):
+    if arrow and size and _read_blocks(table, path, limits, block_bytes or BLOCK_BYTES, spill):
         return table
     # Could hold too many rows: count them streaming, before reading the file. Rows are at most
     # lines, so a file with fewer line ends than the limit allows is cleared by C-speed counting

@@ -12,18 +12,26 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kuril_data.errors import Refused
-from kuril_data.io.read import BLOCK_BYTES, DEFAULT_LIMITS, Limits, Table, read_table
+from kuril_data.io.read import DEFAULT_LIMITS, Limits, Table, read_table
 from kuril_data.io.sources import coverage
 from kuril_data.io.versions import Kind, Spec, Version, open_version
 from kuril_data.model.package import Package, Resource, read_package
 from kuril_data.report import Problem, Report, escape_controls, json_text
 from kuril_data.validate.checks import Context, Engine, run
 
-__all__ = ["ARROW_MIN_BYTES", "Checked", "Refused", "check", "data_bytes", "gather", "read_tables", "validate"]
+__all__ = ["ARROW_MIN_BYTES", "SPILL_CELL_BYTES", "SPILL_MIN_BYTES", "Checked", "Refused", "check", "data_bytes",
+           "gather", "read_tables", "validate"]
 
 # From this many bytes of data on, tables are read with Arrow and the checks' finders narrow the
 # rows to judge (checks/); below it judging every row is faster, as it need not import pyarrow (~0.4 s).
 ARROW_MIN_BYTES = 4_000_000
+# A run that need not keep its tables (`check(..., hold=False)`: validate) on more than this many
+# bytes of data does not hold the columns whose cells average SPILL_CELL_BYTES or more (free text:
+# evidence, quotation texts, accounts, summaries, notes): they are re-read from the files, block
+# by block, by the checks that read them (see io.read.Table.blocks). At 1 M rows (160 MB) holding
+# everything is fastest; at 10 M rows (1.6 GB) it would not fit in 2 GB.
+SPILL_MIN_BYTES = 400_000_000
+SPILL_CELL_BYTES = 40
 READ_THREADS = 2  # tables read side by side: more gains nothing on the parser, and holds more blocks at once
 
 
@@ -71,7 +79,7 @@ class Checked:
 
 def check(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS,
           repo: Spec | None = None, engine: Engine | None = None, max_problems: int | None = None,
-          rules: bool = True, bare_git: bool = False) -> Checked:
+          rules: bool = True, bare_git: bool = False, hold: bool = True) -> Checked:
     """Read the version `spec` once and validate it: a package folder or its datapackage.json, a
     release zip, an inline kuril-data.json, a kuril-data.sqlite file or `git:REV` (see
     `kuril_data.io.versions.open_version`, which raises VersionError when there is nothing to read).
@@ -88,13 +96,18 @@ def check(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEF
     is then marked incomplete (`Report.complete`), its verdict still exact. Writers need every
     problem and leave it None.
 
+    With `hold=False` the caller needs only the report (validate): a package of more than
+    SPILL_MIN_BYTES of data is then validated in bounded memory (its long-text columns are re-read
+    from the files when a check reads them; a file that changes meanwhile raises FileChanged, exit 2),
+    and the returned tables are not for reading.
+
     With `rules=False` the version is only read (descriptor, schemas, every table, with the same
     limits) and the report holds what reading found: what `diff` compares, valid or not. With
     `bare_git`, a spec that is no path is tried as a git revision (see `open_version`).
     """
     with open_version(spec, repo=repo, limits=limits, bare_git=bare_git) as version:
         return _check(version, Path(sources) if sources is not None else None, limits, engine, max_problems,
-                      rules)
+                      rules, hold)
 
 
 def validate(path: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
@@ -105,18 +118,20 @@ def validate(path: Spec = ".", *, sources: Spec | None = None, limits: Limits = 
     The report states whether the verbatim checks ran and against which files (`Report.verbatim`).
     Raises VersionError when there is no package at `path` at all.
     """
-    return check(path, sources=sources, limits=limits).report
+    return check(path, sources=sources, limits=limits, hold=False).report
 
 
 def _check(version: Version, sources: Path | None, limits: Limits, engine: Engine | None,
-           max_problems: int | None, rules: bool = True) -> Checked:
+           max_problems: int | None, rules: bool = True, hold: bool = True) -> Checked:
     package, problems = read_package(version.root, limits)
     if package is None:
         report = Report.of(problems, verbatim=coverage(None, sources))
         return Checked(version.label, version.kind, None, {}, report, version.stamp)
+    size = data_bytes(package)
     if engine is None:
-        engine = "arrow" if data_bytes(package) >= ARROW_MIN_BYTES else "python"
-    tables, read_problems = read_tables(package, limits, arrow=engine == "arrow")
+        engine = "arrow" if size >= ARROW_MIN_BYTES else "python"
+    spill = SPILL_CELL_BYTES if not hold and rules and engine == "arrow" and size > SPILL_MIN_BYTES else None
+    tables, read_problems = read_tables(package, limits, arrow=engine == "arrow", spill=spill)
     problems += read_problems
     if not rules:
         return Checked(version.label, version.kind, package, tables, Report.of(problems), version.stamp)
@@ -135,7 +150,7 @@ def _check(version: Version, sources: Path | None, limits: Limits, engine: Engin
 
 
 def read_tables(package: Package, limits: Limits = DEFAULT_LIMITS, *, arrow: bool = False,
-                spill: int | None = None, block_bytes: int = BLOCK_BYTES) -> tuple[dict[str, Table], list[Problem]]:
+                spill: int | None = None, block_bytes: int | None = None) -> tuple[dict[str, Table], list[Problem]]:
     """Read every resource once; return the readable tables and the problems found reading, in the
     order of the resources. With `arrow`, two tables are read side by side (Arrow's parser and
     regex release the GIL), the largest first. `spill`, `block_bytes`: see `read_table`."""

@@ -79,6 +79,20 @@ Rows = Any
 CHUNK = 1 << 16
 
 
+class _Streamed:
+    """The candidates of a unit whose column is not held (`Table.spilled`): the check finds and
+    judges them block by block as it judges the unit (see `Check.streamed`)."""
+
+    def __len__(self) -> int:
+        return 1  # judged, like a non-empty set of candidates
+
+    def __repr__(self) -> str:
+        return "STREAMED"
+
+
+STREAMED: Any = _Streamed()
+
+
 def row_list(rows: Rows) -> list[int]:
     """Candidate rows as a Python list."""
     return rows if isinstance(rows, list) else rows.to_pylist()
@@ -180,6 +194,19 @@ class Check:
             return [find(ctx, u) for u in units]
         with ThreadPoolExecutor(threads()) as pool:
             return list(pool.map(lambda u: find(ctx, u), units))
+
+
+def streamed(check: Check, ctx: Context, unit: Any, name: str, rows: Rows | None) -> Iterator[Problem]:
+    """Judge a unit of a row-local check (its finder and judgement read only column `name` of the
+    unit's table, row by row) block by block, when that column is not held: each block is a table
+    of its own (rows from 0, the table's lines and file) with a context of its own (the finder's
+    memos are the block's), so only one block's values are held. Same problems, in row order.
+    `rows`: STREAMED (find the candidates of each block) or None (judge every row)."""
+    for part in unit.table.blocks(name):
+        sub, local = Context(ctx.package, ctx.tables, ctx.sources_dir), unit._replace(table=part)
+        found = check.find(sub, local) if rows is STREAMED and check.find is not None else None
+        if found is None or len(found):
+            yield from check.judge(sub, local, View(part, found))
 
 
 def threads() -> int:
