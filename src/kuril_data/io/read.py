@@ -256,8 +256,9 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
     `_read_blocks`); any other file by the Python reader, which locates its problems.
 
     `spill`: the columns whose cells take at least this many bytes on average (in the first block)
-    are not held but re-read from the file when asked for (`Table.blocks`, `Table.take`): what
-    validating a package larger than memory's comfort needs. None: every column is held.
+    of a file of more than one block are not held but re-read from the file when asked for
+    (`Table.blocks`, `Table.take`): what validating a package larger than memory's comfort needs.
+    None: every column is held.
     """
     table = Table(resource, resource.path)
     path = package.file(resource)
@@ -268,7 +269,10 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
     if size > limits.max_file_bytes:
         return _fail(table, Problem(table.file, None, None, "file-too-large",
                                     f"file is {size} bytes; the limit is {limits.max_file_bytes}"))
-    if arrow and size and _read_blocks(table, path, limits, block_bytes or BLOCK_BYTES, spill):
+    block_bytes = block_bytes or BLOCK_BYTES
+    if size <= block_bytes:
+        spill = None  # a file of one block: held, what re-reading it would hold anyway
+    if arrow and size and _read_blocks(table, path, limits, block_bytes, spill):
         return table
     # Could hold too many rows: count them streaming, before reading the file. Rows are at most
     # lines, so a file with fewer line ends than the limit allows is cleared by C-speed counting
