@@ -19,7 +19,7 @@ from kuril_data.io.read import FileChanged, read_table
 from kuril_data.model.package import read_package
 from kuril_data.validate import check
 
-from .conftest import INVALID, build_package
+from .conftest import FIXTURE_SOURCES, INVALID, build_package
 from .generate import generate
 
 validate_module = importlib.import_module("kuril_data.validate")
@@ -111,10 +111,10 @@ def test_the_bounded_mode_gives_the_report_of_the_held_mode_on_every_fixture(tmp
         package = tmp_path / (case.name if case else "valid")
         package.mkdir()
         build_package(package, case)
-        held = check(package, engine="arrow").render("json")
+        held = check(package, engine="arrow", sources=FIXTURE_SOURCES).render("json")
         with monkeypatch.context() as m:
             _bounded(m, 64)
-            bounded = check(package, engine="arrow", hold=False)
+            bounded = check(package, engine="arrow", hold=False, sources=FIXTURE_SOURCES)
         spilled += any(t._spilled for t in bounded.tables.values())
         assert bounded.render("json") == held, package.name
     assert spilled > 40

@@ -83,10 +83,11 @@ class Blocks:
     names: tuple[str, ...]
     layout: tuple[tuple[int, int, int, int], ...]  # (byte offset, byte length, first row, rows) per block
 
-    def read(self, file: str, name: str, rows: Iterable[int] | None = None) -> Iterator[tuple[int, Any]]:
-        """(first row, column `name` of the block) for each block in order, from one pass over the
-        file; with `rows` (sorted), only the blocks holding one of them. FileChanged if the file
-        is not what was read."""
+    def read(self, file: str, names: list[str], rows: Iterable[int] | None = None
+             ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(first row, {name: the block's column}) of columns `names` for each block in order, from
+        one pass over the file; with `rows` (sorted), only the blocks holding one of them.
+        FileChanged if the file is not what was read."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
@@ -102,14 +103,16 @@ class Blocks:
                 f.seek(offset)
                 raw = f.read(length)
                 try:
-                    parsed = _read_csv(pa, pcsv, pa.py_buffer(raw), list(self.names), length, include=[name])
+                    parsed = _read_csv(pa, pcsv, pa.py_buffer(raw), list(self.names), length, include=names)
                 except (pa.ArrowException, ValueError):
                     parsed = None
                 if len(raw) != length or parsed is None or parsed.num_rows != count:
                     raise self._changed(file)
                 del raw
-                column = parsed.column(0)
-                yield first, column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+                columns = [parsed.column(name) for name in names]
+                del parsed
+                yield first, {name: c.chunk(0) if c.num_chunks == 1 else c.combine_chunks()
+                              for name, c in zip(names, columns, strict=True)}
                 while wanted is not None and row is not None and row < first + count:
                     row = next(wanted, None)
         self._same(file)
@@ -178,17 +181,23 @@ class Table:
         """Whether column `name` is not held but re-read from the file when asked for (see read_table)."""
         return name in self._spilled
 
-    def blocks(self, name: str) -> Iterator[Table]:
-        """The table block by block, each holding only column `name` (a spilled column is re-read,
-        one block held at a time; a held one is one block, this table). A block's rows are
-        numbered from 0, its lines are the table's (`line`), its file the table's."""
-        if not self.spilled(name):
+    def blocks(self, *names: str) -> Iterator[Table]:
+        """The table block by block, each holding only columns `names`: the spilled ones re-read
+        (one pass over the file, one block held at a time), the held ones sliced (no copy); when
+        none is spilled, one block: this table. A block's rows are numbered from 0, its lines are
+        the table's (`line`), its file the table's."""
+        spilled = [name for name in names if self.spilled(name)]
+        if not spilled:
             yield self
             return
         assert self._blocks is not None
-        for first, array in self._blocks.read(self.file, name):
-            part = Table(self.resource, self.file, [name], _lines=None, _num_rows=len(array),
-                         _arrays={name: array}, _first_row=first)
+        for first, arrays in self._blocks.read(self.file, spilled):
+            count = len(arrays[spilled[0]])
+            for name in names:
+                if name not in arrays:
+                    arrays[name] = self.array(name).slice(first, count)
+            part = Table(self.resource, self.file, list(names), _lines=None, _num_rows=count,
+                         _arrays=arrays, _first_row=first)
             part.columns = LazyColumns(part)
             yield part
 
@@ -199,7 +208,7 @@ class Table:
             assert self._blocks is not None
             from kuril_data.model.arrow_lit import strings
 
-            parts = [array for _, array in self._blocks.read(self.file, name)]
+            parts = [arrays[name] for _, arrays in self._blocks.read(self.file, [name])]
             import pyarrow as pa
 
             return pa.concat_arrays(parts) if parts else strings([])
@@ -234,7 +243,8 @@ class Table:
         order = sorted(set(rows))
         found: dict[int, str] = {}
         k = 0
-        for first, array in self._blocks.read(self.file, name, order):
+        for first, arrays in self._blocks.read(self.file, [name], order):
+            array = arrays[name]
             end = k
             while end < len(order) and order[end] < first + len(array):
                 end += 1

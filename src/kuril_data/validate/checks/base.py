@@ -196,14 +196,17 @@ class Check:
             return list(pool.map(lambda u: find(ctx, u), units))
 
 
-def streamed(check: Check, ctx: Context, unit: Any, name: str, rows: Rows | None) -> Iterator[Problem]:
-    """Judge a unit of a row-local check (its finder and judgement read only column `name` of the
-    unit's table, row by row) block by block, when that column is not held: each block is a table
+def streamed(check: Check, ctx: Context, unit: Any, names: Sequence[str], rows: Rows | None) -> Iterator[Problem]:
+    """Judge a unit of a row-local check (its finder and judgement read only columns `names` of the
+    unit's table, row by row) block by block, when one is not held: each block is a table
     of its own (rows from 0, the table's lines and file) with a context of its own (the finder's
-    memos are the block's), so only one block's values are held. Same problems, in row order.
+    memos about this table are the block's; those about nothing or other tables, e.g. the source
+    texts, are shared), so only one block's values are held. Same problems, in row order.
     `rows`: STREAMED (find the candidates of each block) or None (judge every row)."""
-    for part in unit.table.blocks(name):
-        sub, local = Context(ctx.package, ctx.tables, ctx.sources_dir), unit._replace(table=part)
+    file = unit.table.file
+    shared = {key: value for key, value in ctx._memo.items() if file not in key}
+    for part in unit.table.blocks(*names):
+        sub, local = Context(ctx.package, ctx.tables, ctx.sources_dir, dict(shared)), unit._replace(table=part)
         found = check.find(sub, local) if rows is STREAMED and check.find is not None else None
         if found is None or len(found):
             yield from check.judge(sub, local, View(part, found))

@@ -57,7 +57,7 @@ class Cells(Check):
     def judge(self, ctx: Context, unit: FieldUnit, view: View) -> Iterator[Problem]:
         table, field = unit
         if table.spilled(field.name) and (view.rows is None or view.rows is STREAMED):
-            yield from streamed(self, ctx, unit, field.name, view.rows)  # block by block: see base.streamed
+            yield from streamed(self, ctx, unit, [field.name], view.rows)  # block by block: see base.streamed
             return
         required = field.required or field.name in table.resource.schema.primary_key
         formula = field.type == "string"
