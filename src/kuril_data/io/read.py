@@ -53,8 +53,8 @@ class LazyColumns(Mapping[str, list[str]]):
             if name not in self._table.header:
                 raise KeyError(name)
             values = self._table.array(name).to_pylist()
-            if self._table.spilled(name):
-                return values  # not kept: the column is not held
+            if self._table.spilled(name) or not self._table.keep_lists:
+                return values  # not kept: the column is not held, or the caller holds what it needs
             self._lists[name] = values
         return self._lists[name]
 
@@ -149,6 +149,9 @@ class Table:
     _blocks: Blocks | None = field(default=None, repr=False)  # where to re-read the spilled columns
     _spilled: frozenset[str] = field(default=frozenset(), repr=False)  # columns not held (see read_table)
     _first_row: int = field(default=0, repr=False)  # a block of a table (`blocks`): its first row there
+    # Whether `columns` keeps the lists it makes (an Arrow-read table): a run that keeps nothing
+    # (validate) builds them per request; at 1 M rows the kept lists cost ~80 MB of its peak.
+    keep_lists: bool = field(default=True, repr=False)
 
     @property
     def lines(self) -> list[int]:
@@ -261,16 +264,17 @@ class Table:
 
 
 def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LIMITS, *,
-               arrow: bool = False, block_bytes: int | None = None, spill: int | None = None) -> Table:
+               arrow: bool = False, block_bytes: int | None = None, spill: int | None = None,
+               keep_lists: bool = True) -> Table:
     """Read one resource. With `arrow`, a well-formed file is parsed by Arrow block by block (see
     `_read_blocks`); any other file by the Python reader, which locates its problems.
 
     `spill`: the columns whose cells take at least this many bytes on average (in the first block)
     of a file of more than one block are not held but re-read from the file when asked for
     (`Table.blocks`, `Table.take`): what validating a package larger than memory's comfort needs.
-    None: every column is held.
+    None: every column is held. `keep_lists`: see Table.keep_lists.
     """
-    table = Table(resource, resource.path)
+    table = Table(resource, resource.path, keep_lists=keep_lists)
     path = package.file(resource)
     if not path.is_file():
         why = "is not a regular file" if path.exists() else "does not exist"

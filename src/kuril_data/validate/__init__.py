@@ -99,7 +99,8 @@ def check(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEF
     With `hold=False` the caller needs only the report (validate): a package of more than
     SPILL_MIN_BYTES of data is then validated in bounded memory (its long-text columns are re-read
     from the files when a check reads them; a file that changes meanwhile raises FileChanged, exit 2),
-    and the returned tables are not for reading.
+    the lists of values the checks ask a table for are made per request, not kept, and the returned
+    tables are not for reading.
 
     With `rules=False` the version is only read (descriptor, schemas, every table, with the same
     limits) and the report holds what reading found: what `diff` compares, valid or not. With
@@ -131,7 +132,7 @@ def _check(version: Version, sources: Path | None, limits: Limits, engine: Engin
     if engine is None:
         engine = "arrow" if size >= ARROW_MIN_BYTES else "python"
     spill = SPILL_CELL_BYTES if not hold and rules and engine == "arrow" and size > SPILL_MIN_BYTES else None
-    tables, read_problems = read_tables(package, limits, arrow=engine == "arrow", spill=spill)
+    tables, read_problems = read_tables(package, limits, arrow=engine == "arrow", spill=spill, keep_lists=hold)
     problems += read_problems
     if not rules:
         return Checked(version.label, version.kind, package, tables, Report.of(problems), version.stamp)
@@ -150,12 +151,14 @@ def _check(version: Version, sources: Path | None, limits: Limits, engine: Engin
 
 
 def read_tables(package: Package, limits: Limits = DEFAULT_LIMITS, *, arrow: bool = False,
-                spill: int | None = None, block_bytes: int | None = None) -> tuple[dict[str, Table], list[Problem]]:
+                spill: int | None = None, block_bytes: int | None = None, keep_lists: bool = True
+                ) -> tuple[dict[str, Table], list[Problem]]:
     """Read every resource once; return the readable tables and the problems found reading, in the
     order of the resources. With `arrow`, two tables are read side by side (Arrow's parser and
-    regex release the GIL), the largest first. `spill`, `block_bytes`: see `read_table`."""
+    regex release the GIL), the largest first. `spill`, `block_bytes`, `keep_lists`: see `read_table`."""
     def read(resource: Resource) -> Table:
-        return read_table(package, resource, limits, arrow=arrow, spill=spill, block_bytes=block_bytes)
+        return read_table(package, resource, limits, arrow=arrow, spill=spill, block_bytes=block_bytes,
+                          keep_lists=keep_lists)
 
     resources = list(package.resources)
     if arrow and len(resources) > 1:
