@@ -137,7 +137,7 @@ def test_a_file_changed_between_passes_is_reported(clean: Path, tmp_path: Path, 
     real = validate_module.read_tables
 
     def read_then_change(*args: object, **kwargs: object) -> object:
-        tables = real(*args, **kwargs)  # type: ignore[arg-type]
+        tables = real(*args, **kwargs)
         if change == "append":
             with citations.open("a", encoding="utf-8") as f:
                 f.write(f"cit-zzz,{'x,' * 7}x\n")
@@ -164,7 +164,7 @@ def test_a_changed_file_exits_2_from_the_cli(clean: Path, tmp_path: Path, monkey
     real = validate_module.read_tables
 
     def read_then_truncate(*args: object, **kwargs: object) -> object:
-        tables = real(*args, **kwargs)  # type: ignore[arg-type]
+        tables = real(*args, **kwargs)
         (package / "data" / "quotations.csv").write_text("", encoding="utf-8")
         return tables
 

@@ -6,6 +6,24 @@ unit that writes the problems. Optionally it has a vectorised *finder* (pyarrow.
 names the candidate rows of a unit: it may keep rows that turn out fine, never leave out a row the
 judgement would report (or that a reported row's message depends on). The per-row engine judges
 every row; the Arrow engine judges only the candidates. Same judgement, same problems.
+
+Bounded memory (`check(hold=False)` on more than SPILL_MIN_BYTES, see kuril_data.validate): the
+long-text columns (cells of 40 bytes or more on average: evidence, quotation texts, accounts,
+summaries, descriptions, titles, notes) are not held but re-read from the files (io.read.Table).
+- Streamed, one block held at a time (`streamed`): the row-local checks, whose finder and
+  judgement read one row at a time: Cells (every column) and Verbatim (its text fields, source
+  and locator). A block is a table of its own; the problems come in row order, as whole.
+- Spilled columns at some rows (`Table.take`: one pass over the file, only those rows' values
+  kept): DateCitation, LinkBasis, RepeatedAccount and RoleDates read citations.evidence (and
+  RepeatedAccount source_id and locator) at the rows their citations name.
+- Whole columns, held (short: ids, keys, dates, kinds, languages): every other check compares rows
+  with rows anywhere in the package (duplicate keys, foreign keys, link cycles, lookups across
+  tables, dates against the records they bound), so it needs the whole column at once.
+- Asking for a spilled column whole (`Table.array`, `Table.column`, `View.column` of every row)
+  still works, but re-reads and holds it for that check: at 10 M rows LinkBasis does so for
+  event_actors.note and document_actors.note (it has no finder, so judges every row from lists),
+  and its `take` of the evidence of every cited row holds nearly all of citations.evidence as
+  Python strings.
 """
 
 from __future__ import annotations
