@@ -28,8 +28,9 @@ ARROW_MIN_BYTES = 4_000_000
 # A run that need not keep its tables (`check(..., hold=False)`: validate) on more than this many
 # bytes of data does not hold the columns whose cells average SPILL_CELL_BYTES or more (free text:
 # evidence, quotation texts, accounts, summaries, notes): they are re-read from the files, block
-# by block, by the checks that read them (see io.read.Table.blocks). At 1 M rows (160 MB) holding
-# everything is fastest; at 10 M rows (1.6 GB) it would not fit in 2 GB.
+# by block, by the checks that read them (see io.read.Table.blocks). Measured: at 1 M rows (160 MB)
+# spilling costs ~10 % more CPU and lowers no peak (the key checks' working sets are larger); at
+# 10 M rows (1.6 GB) holding those columns costs ~1 GB more.
 SPILL_MIN_BYTES = 400_000_000
 SPILL_CELL_BYTES = 40
 READ_THREADS = 2  # tables read side by side: more gains nothing on the parser, and holds more blocks at once
