@@ -58,7 +58,7 @@ def test_blocks_cut_at_every_position_give_the_same_columns(clean: Path) -> None
     for block in range(1, size + 2):
         table = read_table(package, resource, arrow=True, block_bytes=block)
         assert table.arrow_read and not table.problems, block
-        assert table.lines == python.lines, block
+        assert list(table.lines) == python.lines, block
         for name in python.header:
             assert table.array(name).to_pylist() == python.columns[name], (block, name)
 

@@ -14,7 +14,7 @@ import re
 import struct
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,9 +154,9 @@ class Table:
     keep_lists: bool = field(default=True, repr=False)
 
     @property
-    def lines(self) -> list[int]:
-        if self._lines is None:  # Arrow-read: one physical line per row, after the header
-            self._lines = list(range(self._first_row + 2, self._first_row + self._num_rows + 2))
+    def lines(self) -> Sequence[int]:
+        if self._lines is None:  # Arrow-read: one physical line per row, after the header (no list kept)
+            return range(self._first_row + 2, self._first_row + self._num_rows + 2)
         return self._lines
 
     @lines.setter
