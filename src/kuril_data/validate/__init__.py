@@ -138,11 +138,13 @@ def _check(version: Version, sources: Path | None, limits: Limits, engine: Engin
     if not rules:
         return Checked(version.label, version.kind, package, tables, Report.of(problems), version.stamp)
     ctx = Context(package, tables, sources)
+    # Bounded: one check at a time (two side by side hold both working sets: ~250 MB more at 10 M rows).
+    workers = 1 if spill is not None else None
     complete = True
     if max_problems is None:
-        problems.extend(run(ctx, engine))
+        problems.extend(run(ctx, engine, workers=workers))
     else:
-        complete = gather(run(ctx, engine, lazy=True), problems, max_problems)
+        complete = gather(run(ctx, engine, lazy=True, workers=workers), problems, max_problems)
     # The statement of what the verbatim checks ran against: made here, once.
     verbatim = coverage(tables.get("sources"), sources)
     if verbatim.ran and not complete:  # the checks stopped at the cap, maybe before these
