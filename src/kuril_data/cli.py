@@ -99,7 +99,7 @@ def validate(path: Path, sources: Path | None, fmt: str, max_problems: int, limi
         raise click.UsageError(f"--sources: {sources} is not a folder")
     if sources is None:
         sources = default_sources_folder()
-    result = check(path, sources=sources, limits=limits, max_problems=max_problems or None)
+    result = check(path, sources=sources, limits=limits, max_problems=max_problems or None, hold=False)
     out = result.render(fmt, max_problems or None)
     if out:
         click.echo(out)

@@ -12,41 +12,121 @@ import io
 import os
 import re
 import struct
+import weakref
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from kuril_data.errors import KurilDataError
 from kuril_data.model.limits import DEFAULT_LIMITS, Limits
 from kuril_data.model.package import Package, Resource
 from kuril_data.report import Problem
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "Table", "parse_bytes", "read_table"]
+__all__ = ["BLOCK_BYTES", "DEFAULT_LIMITS", "FileChanged", "Limits", "Table", "parse_bytes", "read_table"]
 
 
+# The Arrow reader parses a file this many bytes at a time (cut after a line end): only one block's
+# raw bytes are held, and a spilled column is re-read block by block (see `Table.blocks`).
+BLOCK_BYTES = 32 << 20
 
 
 class LazyColumns(Mapping[str, list[str]]):
     """Arrow string columns that become lists of str only when a consumer asks for one."""
 
-    def __init__(self, arrays: dict[str, Any]) -> None:
-        self._arrays = arrays
+    def __init__(self, table: Table) -> None:
+        # A weak reference: a cycle table <-> columns would keep a block's arrays until the
+        # garbage collector runs (at 10 M rows, GBs of re-read blocks).
+        self._ref = weakref.ref(table)
         self._lists: dict[str, list[str]] = {}
+
+    @property
+    def _table(self) -> Table:
+        table = self._ref()
+        assert table is not None, "the columns of a table outlive it"
+        return table
 
     def __getitem__(self, name: str) -> list[str]:
         if name not in self._lists:
-            self._lists[name] = self._arrays[name].to_pylist()
+            if name not in self._table.header:
+                raise KeyError(name)
+            values = self._table.array(name).to_pylist()
+            if self._table.spilled(name) or not self._table.keep_lists:
+                return values  # not kept: the column is not held, or the caller holds what it needs
+            self._lists[name] = values
         return self._lists[name]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._arrays
+        return name in self._table.header
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._arrays)
+        return iter(self._table.header)
 
     def __len__(self) -> int:
-        return len(self._arrays)
+        return len(self._table.header)
+
+
+class FileChanged(KurilDataError):
+    """A data file changed while it was being validated (its spilled columns are re-read): exit 2."""
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """Where the Arrow reader found the blocks of a file: enough to re-read a column of it, and to
+    notice that the file changed since (size, modification time, rows of each block)."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    names: tuple[str, ...]
+    layout: tuple[tuple[int, int, int, int], ...]  # (byte offset, byte length, first row, rows) per block
+
+    def read(self, file: str, names: list[str], rows: Iterable[int] | None = None
+             ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(first row, {name: the block's column}) of columns `names` for each block in order, from
+        one pass over the file; with `rows` (sorted), only the blocks holding one of them.
+        FileChanged if the file is not what was read."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        wanted = iter(rows) if rows is not None else None
+        row = next(wanted, None) if wanted is not None else 0
+        self._same(file)
+        with open(self.path, "rb") as f:
+            for offset, length, first, count in self.layout:
+                if row is None:
+                    break
+                if wanted is not None and row >= first + count:
+                    continue
+                f.seek(offset)
+                raw = f.read(length)
+                try:
+                    parsed = _read_csv(pa, pcsv, pa.py_buffer(raw), list(self.names), length, include=names)
+                except (pa.ArrowException, ValueError):
+                    parsed = None
+                if len(raw) != length or parsed is None or parsed.num_rows != count:
+                    raise self._changed(file)
+                del raw
+                columns = [parsed.column(name) for name in names]
+                del parsed
+                yield first, {name: c.chunk(0) if c.num_chunks == 1 else c.combine_chunks()
+                              for name, c in zip(names, columns, strict=True)}
+                while wanted is not None and row is not None and row < first + count:
+                    row = next(wanted, None)
+        self._same(file)
+
+    def _same(self, file: str) -> None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            raise self._changed(file) from None
+        if (stat.st_size, stat.st_mtime_ns) != (self.size, self.mtime_ns):
+            raise self._changed(file)
+
+    def _changed(self, file: str) -> FileChanged:
+        return FileChanged(f"{file}: the file changed while it was being validated; validate it again")
 
 
 @dataclass
@@ -66,11 +146,17 @@ class Table:
     _lines: list[int] | None = field(default_factory=list, repr=False)
     _num_rows: int = field(default=0, repr=False)
     _arrays: dict[str, Any] = field(default_factory=dict, repr=False)
+    _blocks: Blocks | None = field(default=None, repr=False)  # where to re-read the spilled columns
+    _spilled: frozenset[str] = field(default=frozenset(), repr=False)  # columns not held (see read_table)
+    _first_row: int = field(default=0, repr=False)  # a block of a table (`blocks`): its first row there
+    # Whether `columns` keeps the lists it makes (an Arrow-read table): a run that keeps nothing
+    # (validate) builds them per request; at 1 M rows the kept lists cost ~80 MB of its peak.
+    keep_lists: bool = field(default=True, repr=False)
 
     @property
-    def lines(self) -> list[int]:
-        if self._lines is None:  # Arrow-read: one physical line per row, after the header
-            self._lines = list(range(2, self._num_rows + 2))
+    def lines(self) -> Sequence[int]:
+        if self._lines is None:  # Arrow-read: one physical line per row, after the header (no list kept)
+            return range(self._first_row + 2, self._first_row + self._num_rows + 2)
         return self._lines
 
     @lines.setter
@@ -80,7 +166,7 @@ class Table:
 
     def line(self, i: int) -> int:
         """The line row i starts on, without building the whole list."""
-        return self._lines[i] if self._lines is not None else i + 2
+        return self._lines[i] if self._lines is not None else self._first_row + i + 2
 
     @property
     def arrow_read(self) -> bool:
@@ -94,8 +180,41 @@ class Table:
     def column(self, name: str) -> list[str]:
         return self.columns.get(name) or [""] * self.num_rows
 
+    def spilled(self, name: str) -> bool:
+        """Whether column `name` is not held but re-read from the file when asked for (see read_table)."""
+        return name in self._spilled
+
+    def blocks(self, *names: str) -> Iterator[Table]:
+        """The table block by block, each holding only columns `names`: the spilled ones re-read
+        (one pass over the file, one block held at a time), the held ones sliced (no copy); when
+        none is spilled, one block: this table. A block's rows are numbered from 0, its lines are
+        the table's (`line`), its file the table's."""
+        spilled = [name for name in names if self.spilled(name)]
+        if not spilled:
+            yield self
+            return
+        assert self._blocks is not None
+        for first, arrays in self._blocks.read(self.file, spilled):
+            count = len(arrays[spilled[0]])
+            for name in names:
+                if name not in arrays:
+                    arrays[name] = self.array(name).slice(first, count)
+            part = Table(self.resource, self.file, list(names), _lines=None, _num_rows=count,
+                         _arrays=arrays, _first_row=first)
+            part.columns = LazyColumns(part)
+            yield part
+
     def array(self, name: str) -> Any:
-        """Column `name` as an Arrow string array ('' for a column the file lacks)."""
+        """Column `name` as an Arrow string array ('' for a column the file lacks). A spilled column
+        is re-read whole, and not kept: a check that needs it whole holds it for as long as it does."""
+        if self.spilled(name):
+            assert self._blocks is not None
+            from kuril_data.model.arrow_lit import strings
+
+            parts = [arrays[name] for _, arrays in self._blocks.read(self.file, [name])]
+            import pyarrow as pa
+
+            return pa.concat_arrays(parts) if parts else strings([])
         if name not in self._arrays:
             from kuril_data.model.arrow_lit import strings  # not pa.array: that imports pandas
 
@@ -109,13 +228,33 @@ class Table:
         return array
 
     def take(self, name: str, rows: list[int]) -> list[str]:
-        """The values of column `name` in the given rows ('' where the file lacks the column)."""
+        """The values of column `name` in the given rows ('' where the file lacks the column). From a
+        spilled column, only the blocks holding those rows are re-read, in one pass."""
+        if self.spilled(name):
+            return self._take_spilled(name, rows)
         if name in self._arrays:
             from kuril_data.model.arrow_lit import ints
 
             return self.array(name).take(ints(rows)).to_pylist() if rows else []
         column = self.column(name)
         return [column[i] for i in rows]
+
+    def _take_spilled(self, name: str, rows: list[int]) -> list[str]:
+        from kuril_data.model.arrow_lit import ints
+
+        assert self._blocks is not None
+        order = sorted(set(rows))
+        found: dict[int, str] = {}
+        k = 0
+        for first, arrays in self._blocks.read(self.file, [name], order):
+            array = arrays[name]
+            end = k
+            while end < len(order) and order[end] < first + len(array):
+                end += 1
+            local = [r - first for r in order[k:end]]
+            found.update(zip(order[k:end], array.take(ints(local)).to_pylist(), strict=True))
+            k = end
+        return [found[r] for r in rows]
 
     def rows(self) -> list[dict[str, str]]:
         names = list(self.columns)
@@ -125,9 +264,17 @@ class Table:
 
 
 def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LIMITS, *,
-               arrow: bool = False) -> Table:
-    """Read one resource. With `arrow`, a well-formed file is parsed by Arrow (see `_parse_arrow`)."""
-    table = Table(resource, resource.path)
+               arrow: bool = False, block_bytes: int | None = None, spill: int | None = None,
+               keep_lists: bool = True) -> Table:
+    """Read one resource. With `arrow`, a well-formed file is parsed by Arrow block by block (see
+    `_read_blocks`); any other file by the Python reader, which locates its problems.
+
+    `spill`: the columns whose cells take at least this many bytes on average (in the first block)
+    of a file of more than one block are not held but re-read from the file when asked for
+    (`Table.blocks`, `Table.take`): what validating a package larger than memory's comfort needs.
+    None: every column is held. `keep_lists`: see Table.keep_lists.
+    """
+    table = Table(resource, resource.path, keep_lists=keep_lists)
     path = package.file(resource)
     if not path.is_file():
         why = "is not a regular file" if path.exists() else "does not exist"
@@ -136,6 +283,11 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
     if size > limits.max_file_bytes:
         return _fail(table, Problem(table.file, None, None, "file-too-large",
                                     f"file is {size} bytes; the limit is {limits.max_file_bytes}"))
+    block_bytes = block_bytes or BLOCK_BYTES
+    if size <= block_bytes:
+        spill = None  # a file of one block: held, what re-reading it would hold anyway
+    if arrow and size and _read_blocks(table, path, limits, block_bytes, spill):
+        return table
     # Could hold too many rows: count them streaming, before reading the file. Rows are at most
     # lines, so a file with fewer line ends than the limit allows is cleared by C-speed counting
     # of 1 MB chunks; only a file with that many lines is scanned quote by quote.
@@ -144,10 +296,8 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
         if line is not None:
             return _fail(table, Problem(table.file, line, None, "too-many-rows",
                                         f"more than {limits.max_rows} rows; the file is not checked further"))
-    table = parse_bytes(table, path.read_bytes(), limits, arrow=arrow)
-    for name in table._arrays:  # the file's bytes are freed by now: the copies cost ~40 MB less at 1 M rows
-        table.array(name)
-    return table
+    # Not well-formed for Arrow (or a row limit passed): the Python reader locates the problems.
+    return parse_bytes(table, path.read_bytes(), limits)
 
 
 def parse_bytes(table: Table, raw: bytes, limits: Limits = DEFAULT_LIMITS, *, arrow: bool = False) -> Table:
@@ -251,19 +401,124 @@ def _parse_arrow(table: Table, raw: bytes, limits: Limits) -> bool:
     # by Table.array, one column at a time: read_table does it once the file's bytes are freed.
     table._arrays = dict(zip(names, parsed.columns, strict=True))
     del parsed
-    table.columns = LazyColumns(table._arrays)
+    table.columns = LazyColumns(table)
     table._lines, table._num_rows = None, rows
     return True
 
 
-def _read_csv(pa: Any, pcsv: Any, body: Any, names: list[str]) -> Any:
+def _read_csv(pa: Any, pcsv: Any, body: Any, names: list[str], block: int = 0,
+              include: list[str] | None = None) -> Any:
+    """Parse CSV text (no header) into string columns. `block`: the whole body is one block, parsed in
+    this thread into one chunk per column (else 1 MB blocks, Arrow's threads)."""
     return pcsv.read_csv(
         pa.BufferReader(body),
-        read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 20),
+        read_options=pcsv.ReadOptions(column_names=names, block_size=max(block + 1, 1 << 20) if block else 1 << 20,
+                                      use_threads=not block),
         parse_options=pcsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
-        convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+        convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(include or names, pa.string()),
+                                            include_columns=include or [],
                                             strings_can_be_null=False, quoted_strings_can_be_null=False,
                                             check_utf8=True))
+
+
+def _gate(width: int) -> str:
+    """An RE2 regex matching a body of lines that are each exactly `width` RFC 4180 cells (quoted
+    cells without line breaks): then one line is one row. Arrow's parser is lenient (it reads
+    `"x"y` as `xy` and accepts unbalanced quotes), so nothing else is handed to it."""
+    row = f"{_CELL}(?:,{_CELL}){{{width - 1}}}"
+    return r"\A(?:" + row + r"\n)*(?:" + row + r")?\z"
+
+
+def _read_blocks(table: Table, path: Path, limits: Limits, block_bytes: int, spill: int | None) -> bool:
+    """Read a strictly well-formed file with Arrow, `block_bytes` at a time; False (nothing done)
+    otherwise, and the Python reader locates the problem.
+
+    Taken only when the result is certainly what the Python reader gives: the first line exactly
+    the schema's names (so no BOM), no CR, valid UTF-8 (check_utf8, as strict as Python's
+    decoder), every line of every block as many RFC 4180 cells as the header (`_gate`), within the
+    limits and with no blank row. Row i is then line i + 2, and a block cut after a line end is cut
+    between rows. Only one block's bytes are held at a time; each column is built from its blocks'
+    parts once (one part: no copy). With `spill`, the long-text columns are not kept (`Blocks`).
+    """
+    names = table.resource.schema.names
+    width = len(names)
+    if width < 2 or width > limits.max_cells_per_row:
+        return False
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    from kuril_data.model.arrow_lit import lit, strings
+
+    nothing = lit("")  # literals and arrays are built without pa.scalar / pa.array (see arrow_lit)
+    _jemalloc(pa)
+    gate = _gate(width)
+    head = ",".join(names).encode("utf-8")
+    stat = path.stat()
+    parts: dict[str, list[Any]] = {name: [] for name in names}
+    spilled: set[str] = set()
+    layout: list[tuple[int, int, int, int]] = []
+    rows = 0
+    with open(path, "rb") as f:
+        first = f.read(len(head) + 1)
+        if first != head + b"\n" and not (first == head and not f.read(1)):
+            return False
+        offset, carry = len(first), b""
+        while True:
+            data = f.read(max(block_bytes, len(carry)))  # a line longer than a block: read on, doubling
+            raw = carry + data if carry else data
+            cut = len(raw) if not data else raw.rfind(b"\n") + 1
+            if not raw:
+                break
+            if not cut:
+                carry = raw
+                continue
+            raw, carry = (raw[:cut], raw[cut:]) if cut < len(raw) else (raw, b"")
+            count = raw.count(b"\n") + (not raw.endswith(b"\n"))
+            rows += count
+            if rows > limits.max_rows or b"\r" in raw:
+                return False
+            body = pa.Array.from_buffers(pa.binary(), 1, [None, pa.py_buffer(struct.pack("<ii", 0, len(raw))),
+                                                          pa.py_buffer(raw)])
+            if not pc.match_substring_regex(body, gate)[0].as_py():
+                return False
+            del body
+            try:
+                parsed = _read_csv(pa, pcsv, pa.py_buffer(raw), names, len(raw))
+            except (pa.ArrowException, ValueError):
+                return False
+            if parsed.num_rows != count:
+                return False
+            blank = None
+            for name in names:
+                col = parsed.column(name)
+                col = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+                size = pc.binary_length(col)
+                if pc.max(size).as_py() > limits.max_cell_bytes:
+                    return False
+                empty = pc.equal(col, nothing)
+                blank = empty if blank is None else pc.and_(blank, empty)
+                if spill is not None and not layout and pc.mean(size).as_py() >= spill:
+                    spilled.add(name)  # decided on the first block
+                if name not in spilled:
+                    parts[name].append(col)
+            if pc.any(blank).as_py():
+                return False
+            layout.append((offset, len(raw), rows - count, count))
+            offset += len(raw)
+            del parsed, raw
+    table.header = list(names)
+    for name in names:  # one column at a time: a column of several parts is copied once, its parts freed
+        got = parts.pop(name)
+        if name not in spilled:
+            table._arrays[name] = got[0] if len(got) == 1 else (pa.concat_arrays(got) if got else strings([]))
+        del got
+    if spilled:
+        table._blocks = Blocks(path, stat.st_size, stat.st_mtime_ns, tuple(names), tuple(layout))
+        table._spilled = frozenset(spilled)
+    table.columns = LazyColumns(table)
+    table._lines, table._num_rows = None, rows
+    return True
 
 
 def _jemalloc(pa: Any) -> None:

@@ -7,6 +7,7 @@ comes through `check`; `validate` is its public face returning only the Report. 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,15 +15,25 @@ from kuril_data.errors import Refused
 from kuril_data.io.read import DEFAULT_LIMITS, Limits, Table, read_table
 from kuril_data.io.sources import coverage
 from kuril_data.io.versions import Kind, Spec, Version, open_version
-from kuril_data.model.package import Package, read_package
+from kuril_data.model.package import Package, Resource, read_package
 from kuril_data.report import Problem, Report, escape_controls, json_text
 from kuril_data.validate.checks import Context, Engine, run
 
-__all__ = ["ARROW_MIN_BYTES", "Checked", "Refused", "check", "data_bytes", "gather", "read_tables", "validate"]
+__all__ = ["ARROW_MIN_BYTES", "SPILL_CELL_BYTES", "SPILL_MIN_BYTES", "Checked", "Refused", "check", "data_bytes",
+           "gather", "read_tables", "validate"]
 
 # From this many bytes of data on, tables are read with Arrow and the checks' finders narrow the
 # rows to judge (checks/); below it judging every row is faster, as it need not import pyarrow (~0.4 s).
 ARROW_MIN_BYTES = 4_000_000
+# A run that need not keep its tables (`check(..., hold=False)`: validate) on more than this many
+# bytes of data does not hold the columns whose cells average SPILL_CELL_BYTES or more (free text:
+# evidence, quotation texts, accounts, summaries, notes): they are re-read from the files, block
+# by block, by the checks that read them (see io.read.Table.blocks). Measured: at 1 M rows (160 MB)
+# spilling costs ~10 % more CPU and lowers no peak (the key checks' working sets are larger); at
+# 10 M rows (1.6 GB) holding those columns costs ~1 GB more.
+SPILL_MIN_BYTES = 400_000_000
+SPILL_CELL_BYTES = 40
+READ_THREADS = 2  # tables read side by side: more gains nothing on the parser, and holds more blocks at once
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ class Checked:
 
 def check(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS,
           repo: Spec | None = None, engine: Engine | None = None, max_problems: int | None = None,
-          rules: bool = True, bare_git: bool = False) -> Checked:
+          rules: bool = True, bare_git: bool = False, hold: bool = True) -> Checked:
     """Read the version `spec` once and validate it: a package folder or its datapackage.json, a
     release zip, an inline kuril-data.json, a kuril-data.sqlite file or `git:REV` (see
     `kuril_data.io.versions.open_version`, which raises VersionError when there is nothing to read).
@@ -86,13 +97,19 @@ def check(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEF
     is then marked incomplete (`Report.complete`), its verdict still exact. Writers need every
     problem and leave it None.
 
+    With `hold=False` the caller needs only the report (validate): a package of more than
+    SPILL_MIN_BYTES of data is then validated in bounded memory (its long-text columns are re-read
+    from the files when a check reads them; a file that changes meanwhile raises FileChanged, exit 2),
+    the lists of values the checks ask a table for are made per request, not kept, and the returned
+    tables are not for reading.
+
     With `rules=False` the version is only read (descriptor, schemas, every table, with the same
     limits) and the report holds what reading found: what `diff` compares, valid or not. With
     `bare_git`, a spec that is no path is tried as a git revision (see `open_version`).
     """
     with open_version(spec, repo=repo, limits=limits, bare_git=bare_git) as version:
         return _check(version, Path(sources) if sources is not None else None, limits, engine, max_problems,
-                      rules)
+                      rules, hold)
 
 
 def validate(path: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
@@ -103,27 +120,31 @@ def validate(path: Spec = ".", *, sources: Spec | None = None, limits: Limits = 
     The report states whether the verbatim checks ran and against which files (`Report.verbatim`).
     Raises VersionError when there is no package at `path` at all.
     """
-    return check(path, sources=sources, limits=limits).report
+    return check(path, sources=sources, limits=limits, hold=False).report
 
 
 def _check(version: Version, sources: Path | None, limits: Limits, engine: Engine | None,
-           max_problems: int | None, rules: bool = True) -> Checked:
+           max_problems: int | None, rules: bool = True, hold: bool = True) -> Checked:
     package, problems = read_package(version.root, limits)
     if package is None:
         report = Report.of(problems, verbatim=coverage(None, sources))
         return Checked(version.label, version.kind, None, {}, report, version.stamp)
+    size = data_bytes(package)
     if engine is None:
-        engine = "arrow" if data_bytes(package) >= ARROW_MIN_BYTES else "python"
-    tables, read_problems = read_tables(package, limits, arrow=engine == "arrow")
+        engine = "arrow" if size >= ARROW_MIN_BYTES else "python"
+    spill = SPILL_CELL_BYTES if not hold and rules and engine == "arrow" and size > SPILL_MIN_BYTES else None
+    tables, read_problems = read_tables(package, limits, arrow=engine == "arrow", spill=spill, keep_lists=hold)
     problems += read_problems
     if not rules:
         return Checked(version.label, version.kind, package, tables, Report.of(problems), version.stamp)
     ctx = Context(package, tables, sources)
+    # Bounded: one check at a time (two side by side hold both working sets: ~250 MB more at 10 M rows).
+    workers = 1 if spill is not None else None
     complete = True
     if max_problems is None:
-        problems.extend(run(ctx, engine))
+        problems.extend(run(ctx, engine, workers=workers))
     else:
-        complete = gather(run(ctx, engine, lazy=True), problems, max_problems)
+        complete = gather(run(ctx, engine, lazy=True, workers=workers), problems, max_problems)
     # The statement of what the verbatim checks ran against: made here, once.
     verbatim = coverage(tables.get("sources"), sources)
     if verbatim.ran and not complete:  # the checks stopped at the cap, maybe before these
@@ -132,17 +153,35 @@ def _check(version: Version, sources: Path | None, limits: Limits, engine: Engin
     return Checked(version.label, version.kind, package, tables, report, version.stamp)
 
 
-def read_tables(package: Package, limits: Limits = DEFAULT_LIMITS, *, arrow: bool = False
+def read_tables(package: Package, limits: Limits = DEFAULT_LIMITS, *, arrow: bool = False,
+                spill: int | None = None, block_bytes: int | None = None, keep_lists: bool = True
                 ) -> tuple[dict[str, Table], list[Problem]]:
-    """Read every resource once; return the readable tables and the problems found reading."""
+    """Read every resource once; return the readable tables and the problems found reading, in the
+    order of the resources. With `arrow`, two tables are read side by side (Arrow's parser and
+    regex release the GIL), the largest first. `spill`, `block_bytes`, `keep_lists`: see `read_table`."""
+    def read(resource: Resource) -> Table:
+        return read_table(package, resource, limits, arrow=arrow, spill=spill, block_bytes=block_bytes,
+                          keep_lists=keep_lists)
+
+    resources = list(package.resources)
+    if arrow and len(resources) > 1:
+        sizes = {r.name: _size(package.file(r)) for r in resources}
+        with ThreadPoolExecutor(READ_THREADS) as pool:
+            started = {r.name: pool.submit(read, r) for r in sorted(resources, key=lambda r: -sizes[r.name])}
+            read_all = [started[r.name].result() for r in resources]
+    else:
+        read_all = [read(r) for r in resources]
     tables: dict[str, Table] = {}
     problems: list[Problem] = []
-    for resource in package.resources:
-        table = read_table(package, resource, limits, arrow=arrow)
+    for resource, table in zip(resources, read_all, strict=True):
         problems += table.problems
         if table.readable:
             tables[resource.name] = table
     return tables, problems
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else 0
 
 
 def data_bytes(package: Package) -> int:

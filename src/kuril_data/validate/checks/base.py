@@ -6,6 +6,24 @@ unit that writes the problems. Optionally it has a vectorised *finder* (pyarrow.
 names the candidate rows of a unit: it may keep rows that turn out fine, never leave out a row the
 judgement would report (or that a reported row's message depends on). The per-row engine judges
 every row; the Arrow engine judges only the candidates. Same judgement, same problems.
+
+Bounded memory (`check(hold=False)` on more than SPILL_MIN_BYTES, see kuril_data.validate): the
+long-text columns (cells of 40 bytes or more on average: evidence, quotation texts, accounts,
+summaries, descriptions, titles, notes) are not held but re-read from the files (io.read.Table).
+- Streamed, one block held at a time (`streamed`): the row-local checks, whose finder and
+  judgement read one row at a time: Cells (every column) and Verbatim (its text fields, source
+  and locator). A block is a table of its own; the problems come in row order, as whole.
+- Spilled columns at some rows (`Table.take`: one pass over the file, only those rows' values
+  kept): DateCitation, LinkBasis, RepeatedAccount and RoleDates read citations.evidence (and
+  RepeatedAccount source_id and locator) at the rows their citations name.
+- Whole columns, held (short: ids, keys, dates, kinds, languages): every other check compares rows
+  with rows anywhere in the package (duplicate keys, foreign keys, link cycles, lookups across
+  tables, dates against the records they bound), so it needs the whole column at once.
+- Asking for a spilled column whole (`Table.array`, `Table.column`, `View.column` of every row)
+  still works, but re-reads and holds it for that check: at 10 M rows LinkBasis does so for
+  event_actors.note and document_actors.note (it has no finder, so judges every row from lists),
+  and its `take` of the evidence of every cited row holds nearly all of citations.evidence as
+  Python strings.
 """
 
 from __future__ import annotations
@@ -77,6 +95,20 @@ Rows = Any
 # A judgement reads its candidates' values this many rows at a time: a run stopped at
 # --max-problems builds the values of the rows it reached, not of a million candidates.
 CHUNK = 1 << 16
+
+
+class _Streamed:
+    """The candidates of a unit whose column is not held (`Table.spilled`): the check finds and
+    judges them block by block as it judges the unit (see `Check.streamed`)."""
+
+    def __len__(self) -> int:
+        return 1  # judged, like a non-empty set of candidates
+
+    def __repr__(self) -> str:
+        return "STREAMED"
+
+
+STREAMED: Any = _Streamed()
 
 
 def row_list(rows: Rows) -> list[int]:
@@ -182,6 +214,22 @@ class Check:
             return list(pool.map(lambda u: find(ctx, u), units))
 
 
+def streamed(check: Check, ctx: Context, unit: Any, names: Sequence[str], rows: Rows | None) -> Iterator[Problem]:
+    """Judge a unit of a row-local check (its finder and judgement read only columns `names` of the
+    unit's table, row by row) block by block, when one is not held: each block is a table
+    of its own (rows from 0, the table's lines and file) with a context of its own (the finder's
+    memos about this table are the block's; those about nothing or other tables, e.g. the source
+    texts, are shared), so only one block's values are held. Same problems, in row order.
+    `rows`: STREAMED (find the candidates of each block) or None (judge every row)."""
+    file = unit.table.file
+    shared = {key: value for key, value in ctx._memo.items() if file not in key}
+    for part in unit.table.blocks(*names):
+        sub, local = Context(ctx.package, ctx.tables, ctx.sources_dir, dict(shared)), unit._replace(table=part)
+        found = check.find(sub, local) if rows is STREAMED and check.find is not None else None
+        if found is None or len(found):
+            yield from check.judge(sub, local, View(part, found))
+
+
 def threads() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, min(4, cores))
@@ -203,7 +251,8 @@ def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python", *, laz
     if engine == "arrow":
         for table in ctx.tables.values():
             for name in table.resource.schema.names:
-                table.array(name)  # made here, not in the finders' threads
+                if not table.spilled(name):  # a spilled column is read block by block (see Table.blocks)
+                    table.array(name)  # made here, not in the finders' threads
     checks = list(checks)
     workers = threads() if workers is None else workers
     if engine != "arrow" or workers < 2 or len(checks) < 2:

@@ -15,7 +15,7 @@ from kuril_data.model.patterns import fullmatch, plain
 from kuril_data.model.text import FORBIDDEN, FORMULA_START, MAX_COMBINING_RUN, blank, long_combining_run, show
 from kuril_data.model.types import FIELD_TYPES
 from kuril_data.report import Problem
-from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
+from kuril_data.validate.checks.base import STREAMED, Check, Context, Message, Rows, View, streamed
 
 Verdict = tuple[Message, dict[str, Any]]
 
@@ -56,6 +56,9 @@ class Cells(Check):
 
     def judge(self, ctx: Context, unit: FieldUnit, view: View) -> Iterator[Problem]:
         table, field = unit
+        if table.spilled(field.name) and (view.rows is None or view.rows is STREAMED):
+            yield from streamed(self, ctx, unit, [field.name], view.rows)  # block by block: see base.streamed
+            return
         required = field.required or field.name in table.resource.schema.primary_key
         formula = field.type == "string"
         verdicts: dict[str, Verdict | None] = {}
@@ -80,6 +83,8 @@ class Cells(Check):
         from kuril_data.validate.checks import vector as v
 
         table, field = unit
+        if table.spilled(field.name):
+            return STREAMED  # found block by block as the column is judged
         array = table.array(field.name)
         empty = pc.equal(array, v.EMPTY)
         mask = _candidates(ctx, table, field, array)

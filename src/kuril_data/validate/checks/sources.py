@@ -12,7 +12,7 @@ from typing import NamedTuple
 from kuril_data.io.read import Table
 from kuril_data.model.text import fold, show
 from kuril_data.report import Problem
-from kuril_data.validate.checks.base import Check, Context, Message, View
+from kuril_data.validate.checks.base import Check, Context, Message, View, streamed
 
 
 @dataclass
@@ -137,6 +137,10 @@ class Verbatim(Check):
         table, fields = unit
         texts = _load(ctx).texts
         if not texts:
+            return
+        names = [*fields, "source_id", "locator"]
+        if view.rows is None and any(table.spilled(n) for n in names):  # row-local: block by block
+            yield from streamed(self, ctx, unit, names, None)
             return
         values = {name: view.column(name) for name in fields}
         for i, (sid, locator, line) in enumerate(zip(view.column("source_id"), view.column("locator"),
