@@ -11,7 +11,7 @@ from kuril_data.io.read import Table
 from kuril_data.model import dates
 from kuril_data.report import Problem
 from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
-from kuril_data.validate.checks.keys import link_index_key
+from kuril_data.validate.checks.keys import link_rows
 
 
 class TableUnit(NamedTuple):
@@ -70,11 +70,7 @@ class CitationLinks(Check):
         from kuril_data.validate.checks import vector as v
 
         table, citations, links = unit
-        cids, cited_ids = table.array("citation_id"), citations.array("citation_id")
-        distinct = v.distinct(ctx, citations, "citation_id")
-        key = link_index_key(table, "citation_id", citations, "citation_id")
-        found = ctx.recall(key) if distinct else None  # the foreign-key finder's lookup, if it made one
-        j = found if found is not None else v.last_index(cids, cited_ids, distinct)
+        j = link_rows(ctx, table, "citation_id", citations, "citation_id")
         ok = None
         for m, theirs in links:
             values = table.array(m)

@@ -131,36 +131,22 @@ class ForeignKeys(Check):
 
     def find_all(self, ctx: Context, units: list[LinkUnit]) -> list[Rows | None]:
         """Rows with a link whose value is not in the target column. Links into the same column
-        are looked up together (one hash table per target column, side by side); composite keys
-        are judged in full."""
+        are looked up together (`links_into`: one hash table per target column, side by side);
+        composite keys are judged in full."""
         from concurrent.futures import ThreadPoolExecutor
 
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         from kuril_data.validate.checks import vector as v
 
-        groups: dict[tuple[str, str], list[int]] = {}
-        for n, unit in enumerate(units):
-            if len(unit.fk.fields) == 1:
-                groups.setdefault((unit.target.file, unit.fk.reference[0]), []).append(n)
-        jobs = []
-        for (_, column), members in groups.items():
-            arrays = [units[n].table.array(units[n].fk.fields[0]) for n in members]
-            chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
-            jobs.append((pa.chunked_array(chunks, pa.string()), units[members[0]].target.array(column)))
+        targets = {(u.target.file, u.fk.reference[0]): u.target for u in units if len(u.fk.fields) == 1}
         with ThreadPoolExecutor(threads()) as pool:
-            indexes = list(pool.map(lambda job: pc.index_in(job[0], value_set=job[1]), jobs))
+            index = dict(zip(targets, pool.map(lambda t: links_into(ctx, targets[t], t[1]), targets), strict=True))
         found: list[Rows | None] = [None] * len(units)
-        for members, index in zip(groups.values(), indexes, strict=True):
-            offset = 0
-            for n in members:
-                table, fk, target = units[n]
-                values = table.array(fk.fields[0])
-                where = index.slice(offset, len(values))
-                offset += len(values)
-                ctx.remember(link_index_key(table, fk.fields[0], target, fk.reference[0]), where)
-                found[n] = v.rows(pc.and_(v.filled(values), pc.is_null(where)))
+        for n, (table, fk, target) in enumerate(units):
+            if len(fk.fields) == 1:
+                where = index[target.file, fk.reference[0]][table.file, fk.fields[0]]
+                found[n] = v.rows(pc.and_(v.filled(table.array(fk.fields[0])), pc.is_null(where)))
         return found
 
 
@@ -173,9 +159,45 @@ def _key_set(target: Table, reference: tuple[str, ...]) -> set[tuple[Any, ...]]:
     return {tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows}
 
 
-def link_index_key(table: Table, name: str, target: Table, column: str) -> tuple[str, ...]:
-    """The memo key of `pc.index_in(table[name], target[column])`, which the foreign-key finder leaves."""
-    return ("index", table.file, name, target.file, column)
+def links_into(ctx: Context, target: Table, column: str) -> dict[tuple[str, str], Any]:
+    """`pc.index_in(table[name], target[column])` for every one-field foreign key of a table of
+    the context into `target`'s `column`, by (table file, name): one hash table of the target column
+    for all of them, made once per run (the foreign-key finder, CitationLinks and the records'
+    lookups share it). An index is the FIRST row holding the value: see `link_rows`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def compute() -> dict[tuple[str, str], Any]:
+        links: dict[tuple[str, str], Any] = {}
+        for table in ctx.tables.values():
+            for fk in table.resource.schema.foreign_keys:
+                if fk.resource == target.resource.name and fk.reference == (column,) and fk.fields[0] in table.columns:
+                    links[table.file, fk.fields[0]] = table.array(fk.fields[0])
+        if not links:
+            return {}
+        index = pc.index_in(pa.chunked_array(list(links.values()), pa.string()), value_set=target.array(column))
+        index = index.combine_chunks() if isinstance(index, pa.ChunkedArray) else index
+        offset = 0
+        for link, array in links.items():
+            links[link] = index.slice(offset, len(array))
+            offset += len(array)
+        return links
+    return ctx.memo(("links-into", target.file, column), compute)
+
+
+def link_rows(ctx: Context, table: Table, name: str, target: Table, column: str) -> Any:
+    """For each row of `table`, the row of `target` whose `column` holds the row's `name`: the
+    LAST such row (what a dict made from target's rows finds), null where there is none. An
+    Arrow int array (4 or 8 bytes a row), made once per run."""
+    from kuril_data.validate.checks import vector as v
+
+    distinct = v.distinct(ctx, target, column)
+    if distinct:
+        shared = links_into(ctx, target, column).get((table.file, name))
+        if shared is not None:
+            return shared
+    return ctx.memo(("link-rows", table.file, name, target.file, column),
+                    lambda: v.last_index(table.array(name), target.array(column), distinct))
 
 
 class OneOfUnit(NamedTuple):
@@ -242,32 +264,20 @@ def _nfc_column(ctx: Context, table: Table, name: str) -> Any:
 
 def _repeats(ctx: Context, table: Table, key: tuple[str, ...]) -> Rows:
     """The rows whose key (after NFC; none where a part is empty) occurs more than once."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     from kuril_data.model import arrow_lit as lit
     from kuril_data.validate.checks import vector as v
 
-    raw = [table.array(k) for k in key]
-    filled = None
-    for a in raw:
-        f = v.filled(a)
-        filled = f if filled is None else pc.and_(filled, f)
-    if len(key) == 1:
-        joined = _nfc_column(ctx, table, key[0])
-    else:  # one string per key, injective: "<length>:<part>:<length>:<part>..."
-        parts: list[Any] = []
-        for k in key:
-            value = _nfc_column(ctx, table, k)
-            parts += [pc.cast(pc.utf8_length(value), pa.string()), value]
-        joined = pc.binary_join_element_wise(*parts, lit.lit(":"))
-    complete = not table.num_rows or pc.all(filled).as_py()
-    if not complete:
-        joined = pc.if_else(filled, joined, lit.lit(None))  # empty parts: no key
-    counts = pc.value_counts(joined)
-    if complete and len(key) == 1 and joined is raw[0]:  # what vector.distinct would count again
-        ctx.memo(("distinct", table.file, key[0]), lambda: len(counts) == table.num_rows)
-    repeated = counts.filter(pc.and_(pc.greater(counts.field("counts"), v.ONE), pc.is_valid(counts.field("values"))))
-    if not len(repeated):
-        return []
-    return v.rows(pc.is_in(joined, value_set=repeated.field("values")))
+    values = [_nfc_column(ctx, table, k) for k in key]
+    if len(key) == 1 and values[0] is table.array(key[0]) and v.distinct(ctx, table, key[0]):
+        return []  # every value different (the distinctness other checks' lookups share), none changed by NFC
+    codes, size = v.group_codes(*values)  # equal codes <=> equal keys, with no string made per row
+    if size == table.num_rows:
+        return []  # every key different
+    empty = None
+    for value in values:
+        empty = v.any_of(empty, pc.invert(v.filled(value)))
+    if table.num_rows and pc.any(empty).as_py():
+        codes = pc.if_else(empty, lit.lit(None).cast(codes.type), codes)  # an empty part: no key
+    return v.rows(v.repeated(codes))

@@ -34,11 +34,18 @@ def rows_of(ctx: Context, table: Table, key: str, values: Sequence[str]) -> list
     if table.arrow_read:
         if not len(values):
             return []
+        import pyarrow.compute as pc
+
         from kuril_data.model import arrow_lit as lit
         from kuril_data.validate.checks import vector as v
 
-        found = v.last_index(lit.strings(list(values)), table.array(key), v.distinct(ctx, table, key))
-        return list(found.to_pylist())
+        # The column probed against the few values (no hash table of the whole column is built).
+        wanted = sorted(set(values))
+        which = pc.index_in(table.array(key), value_set=lit.strings(wanted))
+        hits = v.rows(pc.is_valid(which))
+        last = dict(zip(which.take(hits).to_pylist(), hits.to_pylist(), strict=True))  # a later row overwrites
+        at = {value: last.get(n) for n, value in enumerate(wanted)}
+        return [at[value] for value in values]
     index = ctx.memo(("rows", table.file, key), lambda: {x: i for i, x in enumerate(table.column(key))})
     return [index.get(x) for x in values]
 
@@ -157,6 +164,17 @@ class DateCitation(Check):
                 yield self.MISMATCH(unit.table, line, "date_citation_id", citation=cid)
             if not dates.has_date_expression(text or ""):
                 yield self.UNDATED(unit.table, line, "date_citation_id", citation=cid)
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        """Events whose date citation is a citation: the judgement reads only these."""
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+        from kuril_data.validate.checks.keys import link_rows
+
+        events = unit.table
+        cited = link_rows(ctx, events, "date_citation_id", ctx.tables["citations"], "citation_id")
+        return v.rows(pc.and_(v.filled(events.array("date_citation_id")), pc.is_valid(cited)))
 
 
 # The records every other record should reach: a warning names one that nothing refers to.
@@ -350,34 +368,67 @@ class LinkBasis(Check):
             if table is not None and {"actor_id", "citation_id", "basis", "note"} <= set(table.columns):
                 yield TableUnit(table)
 
-    def _names(self, ctx: Context) -> dict[str, list[str]]:
-        def build() -> dict[str, list[str]]:
-            names: dict[str, list[str]] = {}
-            for table in (ctx.tables.get("actor_names"), ctx.tables.get("actors")):
-                if table is not None and {"actor_id", "name"} <= set(table.columns):
-                    for actor, name in zip(table.column("actor_id"), table.column("name"), strict=True):
-                        if name:
-                            names.setdefault(actor, []).append(name.casefold())
-            return names
-        return ctx.memo(("actor-spellings",), build)
-
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
-        names = self._names(ctx)
         cites = ctx.tables["citations"]
-        cids = list(view.column("citation_id"))
-        evidence = values_at(cites, "evidence", rows_of(ctx, cites, "citation_id", cids))
-        rows = zip(view.column("actor_id"), cids, evidence, view.column("basis"),
-                   view.column("note"), view.lines, strict=True)
-        for actor, citation, text, basis, note, line in rows:
+        stated = [k for k, basis in enumerate(view.column("basis")) if basis != "inferred"]
+        actors = view.column("actor_id")
+        names = _spellings(ctx, {actors[k] for k in stated})
+        cids = view.column("citation_id")
+        # The excerpts of the links not marked inferred only (the only ones read).
+        excerpt = dict(zip(stated, values_at(cites, "evidence", rows_of(ctx, cites, "citation_id",
+                                                                        [cids[k] for k in stated])), strict=True))
+        for k, (actor, citation, basis, note, line) in enumerate(zip(
+                actors, cids, view.column("basis"), view.column("note"), view.lines, strict=True)):
             if basis == "inferred":
                 if not note:
                     yield self.NO_NOTE(unit.table, line, "note")
                 continue
+            text = excerpt[k]
             if text is None or actor not in names:
                 continue  # a dangling key is foreign-key's to report
             folded = text.casefold()
             if not any(name in folded for name in names[actor]):
                 yield self.UNNAMED(unit.table, line, "citation_id", citation=citation, actor=actor)
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        """Links marked inferred without a note, and every link not marked inferred (whether its
+        excerpt names the actor is Python's casefold and substring search, done on these only)."""
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        table = unit.table
+        inferred = pc.equal(table.array("basis"), lit.lit("inferred"))
+        return v.rows(pc.invert(pc.and_(inferred, v.filled(table.array("note")))))
+
+
+def _spellings(ctx: Context, actors: set[str]) -> dict[str, list[str]]:
+    """The casefolded spellings of each of `actors`: its names in actor_names, then its own name
+    (read for these actors only)."""
+    names: dict[str, list[str]] = {}
+    if not actors:
+        return names
+    for table in (ctx.tables.get("actor_names"), ctx.tables.get("actors")):
+        if table is None or not {"actor_id", "name"} <= set(table.columns):
+            continue
+        rows = _rows_with(table, "actor_id", actors)
+        for actor, name in zip(table.take("actor_id", rows), table.take("name", rows), strict=True):
+            if name:
+                names.setdefault(actor, []).append(name.casefold())
+    return names
+
+
+def _rows_with(table: Table, name: str, values: set[str]) -> list[int]:
+    """The rows (in order) whose `name` is one of `values`."""
+    if table.arrow_read:
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        return list(v.rows(pc.is_in(table.array(name), value_set=lit.strings(sorted(values)))).to_pylist())
+    return [i for i, x in enumerate(table.column(name)) if x in values]
 
 
 class RepeatedAccount(Check):
@@ -397,17 +448,17 @@ class RepeatedAccount(Check):
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         cites = ctx.tables["citations"]
-        table = unit.table
+        disagreements, citations = view.column("disagreement_id"), view.column("citation_id")
         # The passage of each citation an account cites (only those: the citations table is larger).
-        cids = sorted(set(table.column("citation_id")))
+        cids = sorted(set(citations))
         rows = rows_of(ctx, cites, "citation_id", cids)
         passage = {cid: (src, loc, " ".join((ev or "").split())) for cid, j, src, loc, ev in zip(
             cids, rows, values_at(cites, "source_id", rows), values_at(cites, "locator", rows),
             values_at(cites, "evidence", rows), strict=True) if j is not None}
-        # The judgement needs every account of a disagreement, not only the rows of the view.
+        # Every account of a disagreement that could repeat another is in the view (see `find`).
         seen: dict[str, list[str]] = {}
         first: dict[tuple[str, str], str] = {}
-        for disagreement, citation in zip(table.column("disagreement_id"), table.column("citation_id"), strict=True):
+        for disagreement, citation in zip(disagreements, citations, strict=True):
             here = passage.get(citation)
             if here is not None:
                 for other in seen.get(disagreement, []):
@@ -416,12 +467,26 @@ class RepeatedAccount(Check):
                         first.setdefault((disagreement, citation), other)
                         break
                 seen.setdefault(disagreement, []).append(citation)
-        for disagreement, citation, line in zip(view.column("disagreement_id"), view.column("citation_id"),
-                                                view.lines, strict=True):
+        for disagreement, citation, line in zip(disagreements, citations, view.lines, strict=True):
             repeated = first.get((disagreement, citation))
             if repeated is not None:
                 yield self.TWICE(unit.table, line, "citation_id", citation=citation, other=repeated,
                                  disagreement=disagreement)
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        """Every account of a disagreement whose citation has the source and locator of another
+        of its accounts' citations: only such accounts can repeat one another, and all of each
+        group are kept, so the judgement finds the same first account of a passage."""
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+        from kuril_data.validate.checks.keys import link_rows
+
+        table, cites = unit.table, ctx.tables["citations"]
+        j = link_rows(ctx, table, "citation_id", cites, "citation_id")  # null: no passage, never compared
+        codes, _ = v.group_codes(table.array("disagreement_id"), cites.array("source_id").take(j),
+                                 cites.array("locator").take(j))
+        return v.rows(v.repeated(codes))
 
 
 # A line reference, in a locator ("line 5", "lines 5-7") or in running text of a note ("(line 134)").
@@ -433,18 +498,23 @@ def _span(text: str) -> tuple[int, int] | None:
     return (int(m.group(1)), int(m.group(2) or m.group(1))) if m else None
 
 
-def _cited_at_lines(cites: Table, key: str) -> list[int]:
-    """The citations that cite a record (`key` filled) at lines their locator names: the only ones
-    `_span` finds a span in (found with Arrow when the table was read by it)."""
+def _cited_at_lines(cites: Table, key: str, sources: set[str]) -> list[int]:
+    """The citations from one of `sources` that cite a record (`key` filled) at lines their locator
+    names: the only ones `_span` finds a span in (found with Arrow when the table was read by it)."""
+    if not sources:
+        return []
     if cites.arrow_read:
         import pyarrow.compute as pc
 
+        from kuril_data.model import arrow_lit as lit
         from kuril_data.validate.checks import vector as v
 
         lined = pc.match_substring_regex(cites.array("locator"), r"\Alines? [1-9]")
-        return list(v.rows(pc.and_(v.filled(cites.array(key)), lined)).to_pylist())
-    return [i for i, (rid, locator) in enumerate(zip(cites.column(key), cites.column("locator"), strict=True))
-            if rid and _span(locator)]
+        mine = pc.is_in(cites.array("source_id"), value_set=lit.strings(sorted(sources)))
+        return list(v.rows(pc.and_(pc.and_(v.filled(cites.array(key)), mine), lined)).to_pylist())
+    return [i for i, (rid, source, locator) in enumerate(zip(cites.column(key), cites.column("source_id"),
+                                                             cites.column("locator"), strict=True))
+            if rid and source in sources and _span(locator)]
 
 
 class RoleDates(Check):
@@ -468,32 +538,38 @@ class RoleDates(Check):
                 and {"citation_id", "source_id", "locator", "evidence"} <= set(cites.columns):
             yield TableUnit(roles)
 
-    def _dated(self, ctx: Context) -> dict[str, list[tuple[int, int, str]]]:
-        """By source: (first line, last line, date) of every dated event and document cited there."""
-        def build() -> dict[str, list[tuple[int, int, str]]]:
-            cites = ctx.tables["citations"]
-            found: dict[str, list[tuple[int, int, str]]] = {}
-            for name, key in (("events", "event_id"), ("documents", "document_id")):
-                table = ctx.tables.get(name)
-                if table is None or key not in cites.columns or not {key, "date"} <= set(table.columns):
-                    continue
-                when = _index(table, key, "date")
-                rows = _cited_at_lines(cites, key)
-                for rid, source, locator in zip(cites.take(key, rows), cites.take("source_id", rows),
-                                                cites.take("locator", rows), strict=True):
-                    span = _span(locator)
-                    if rid and when.get(rid) and span:
-                        found.setdefault(source, []).append((*span, when[rid]))
-            return found
-        return ctx.memo(("dated-by-line",), build)
+    def _dated(self, ctx: Context, sources: set[str]) -> dict[str, list[tuple[int, int, str]]]:
+        """By source (of `sources` only): (first line, last line, date) of every dated event and
+        document cited there."""
+        cites = ctx.tables["citations"]
+        found: dict[str, list[tuple[int, int, str]]] = {}
+        for name, key in (("events", "event_id"), ("documents", "document_id")):
+            table = ctx.tables.get(name)
+            if table is None or key not in cites.columns or not {key, "date"} <= set(table.columns):
+                continue
+            rows = _cited_at_lines(cites, key, sources)
+            rids = cites.take(key, rows)
+            when = values_at(table, "date", rows_of(ctx, table, key, rids))  # the last row of each id, as a dict
+            for rid, source, locator, date in zip(rids, cites.take("source_id", rows), cites.take("locator", rows),
+                                                  when, strict=True):
+                span = _span(locator)
+                if rid and date and span:
+                    found.setdefault(source, []).append((*span, date))
+        return found
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        """Roles with a date: the others have nothing to compare."""
+        from kuril_data.validate.checks import vector as v
+
+        return v.rows(v.filled(unit.table.array("date")))
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         cites = ctx.tables["citations"]
-        dated = self._dated(ctx)
         cids = list(view.column("citation_id"))
         rows = rows_of(ctx, cites, "citation_id", cids)
-        cited = zip(values_at(cites, "locator", rows), values_at(cites, "evidence", rows),
-                    values_at(cites, "source_id", rows), strict=True)
+        sources = values_at(cites, "source_id", rows)
+        dated = self._dated(ctx, {s for s in sources if s is not None})
+        cited = zip(values_at(cites, "locator", rows), values_at(cites, "evidence", rows), sources, strict=True)
         for when, citation, note, line, (locator, evidence, source) in zip(
                 view.column("date"), cids, view.column("note"), view.lines, cited, strict=True):
             mine = _range(when)
