@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from kuril_data.io.read import Table
 from kuril_data.model import dates
@@ -201,14 +201,26 @@ class Unreferenced(Check):
                 yield RefUnit(table, table.resource.schema.primary_key[0])
 
     def judge(self, ctx: Context, unit: RefUnit, view: View) -> Iterator[Problem]:
-        referred: set[str] | None = None
-        for rid, line in zip(view.column(unit.key), view.lines, strict=True):
-            if not rid:
-                continue
-            if referred is None:
-                referred = ctx.memo(("referred", unit.table.resource.name), lambda: _referred(ctx, unit.table))
-            if rid not in referred:
+        ids = view.column(unit.key)
+        if unit.table.arrow_read and view.rows is not None:  # a finder's few candidates: looked up with Arrow
+            from kuril_data.model import arrow_lit as lit
+
+            referred: Sequence[bool] = _referred_mask(ctx, unit.table, lit.strings(list(ids))).to_pylist()
+        else:
+            known = ctx.memo(("referred", unit.table.resource.name), lambda: _referred(ctx, unit.table))
+            referred = [rid in known for rid in ids]
+        for rid, seen, line in zip(ids, referred, view.lines, strict=True):
+            if rid and not seen:
                 yield self.UNREFERENCED(unit.table, line, unit.key, record=rid)
+
+    def find(self, ctx: Context, unit: RefUnit) -> Rows:
+        """The records no other record refers to (`_referred_mask`)."""
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+
+        ids = unit.table.array(unit.key)
+        return v.rows(pc.and_(v.filled(ids), pc.invert(_referred_mask(ctx, unit.table, ids))))
 
 
 def _all_readable(ctx: Context, target: str) -> bool:
@@ -244,25 +256,13 @@ def _referred(ctx: Context, target: Table) -> set[str]:
     found: set[str] = set()
     for table, column, self_ref in _referring(ctx, name):
         found.update(_distinct(table, column, key if self_ref else None))
-    # A disagreement account (a table that refers to none of the cited records directly) whose
-    # citation is one of this record's counts as a reference: the record is part of the disagreement.
     citations = ctx.tables.get("citations")
-    if citations is None:
-        return found
-    cited_resources = {fk.resource for fk in citations.resource.schema.foreign_keys
-                       if len(fk.fields) == 1 and fk.fields[0] in citations.resource.schema.exactly_one_of}
-    cited_by = next((fk.fields[0] for fk in citations.resource.schema.foreign_keys
-                     if fk.resource == name and fk.fields[0] in citations.resource.schema.exactly_one_of), None)
-    if cited_by is None:
+    cited_by = _cited_by(citations, name) if citations is not None else None
+    if citations is None or cited_by is None:
         return found
     used: set[str] = set()
-    for table in ctx.tables.values():
-        fks = table.resource.schema.foreign_keys
-        if table is citations or any(fk.resource in cited_resources for fk in fks):
-            continue
-        for fk in fks:
-            if fk.resource == "citations" and len(fk.fields) == 1 and fk.fields[0] in table.columns:
-                used.update(_distinct(table, fk.fields[0]))
+    for table, column in _citing_accounts(ctx, citations):
+        used.update(_distinct(table, column))
     if citations.arrow_read:  # the record of each used citation, without a list of every citation
         import pyarrow.compute as pc
 
@@ -274,6 +274,52 @@ def _referred(ctx: Context, target: Table) -> set[str]:
     found.update(rid for cid, rid in zip(citations.column("citation_id"), citations.column(cited_by), strict=True)
                  if rid and cid in used)
     return found
+
+
+def _cited_by(citations: Table, target: str) -> str | None:
+    """The citations' column naming a record of `target`, if it has one."""
+    schema = citations.resource.schema
+    return next((fk.fields[0] for fk in schema.foreign_keys
+                 if fk.resource == target and fk.fields[0] in schema.exactly_one_of), None)
+
+
+def _citing_accounts(ctx: Context, citations: Table) -> Iterator[tuple[Table, str]]:
+    """(table, column) of every citation link in a table that refers to none of the cited records
+    directly (a disagreement account): a record whose citation it uses is part of what it records."""
+    schema = citations.resource.schema
+    cited = {fk.resource for fk in schema.foreign_keys if len(fk.fields) == 1 and fk.fields[0] in schema.exactly_one_of}
+    for table in ctx.tables.values():
+        fks = table.resource.schema.foreign_keys
+        if table is citations or any(fk.resource in cited for fk in fks):
+            continue
+        for fk in fks:
+            if fk.resource == "citations" and len(fk.fields) == 1 and fk.fields[0] in table.columns:
+                yield table, fk.fields[0]
+
+
+def _referred_mask(ctx: Context, target: Table, ids: Any) -> Any:
+    """Whether some other record refers to each of `ids` (what `_referred` holds), with Arrow:
+    each referring column probed, no set of its values made in Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kuril_data.validate.checks import vector as v
+
+    name, key = target.resource.name, target.resource.schema.primary_key[0]
+    found = pc.is_in(ids, value_set=ids.slice(0, 0))  # all false
+    for table, column, self_ref in _referring(ctx, name):
+        values = table.array(column)
+        if self_ref:
+            values = values.filter(pc.not_equal(values, table.array(key)))
+        found = pc.or_(found, pc.is_in(ids, value_set=values))
+    citations = ctx.tables.get("citations")
+    cited_by = _cited_by(citations, name) if citations is not None else None
+    used = [table.array(column) for table, column in _citing_accounts(ctx, citations)] if cited_by else []
+    if citations is not None and cited_by is not None and used:
+        used_ids = pa.chunked_array(used, pa.string())
+        hit = pc.is_in(citations.array("citation_id"), value_set=used_ids.filter(v.filled(used_ids)))
+        found = pc.or_(found, pc.is_in(ids, value_set=citations.array(cited_by).filter(hit)))
+    return pc.and_(found, v.filled(ids))
 
 
 def _distinct(table: Table, column: str, own: str | None = None) -> set[str]:
@@ -477,7 +523,6 @@ class RepeatedAccount(Check):
         """Every account of a disagreement whose citation has the source and locator of another
         of its accounts' citations: only such accounts can repeat one another, and all of each
         group are kept, so the judgement finds the same first account of a passage."""
-        import pyarrow.compute as pc
 
         from kuril_data.validate.checks import vector as v
         from kuril_data.validate.checks.keys import link_rows
