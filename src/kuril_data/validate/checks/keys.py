@@ -131,7 +131,7 @@ class ForeignKeys(Check):
 
     def find_all(self, ctx: Context, units: list[LinkUnit]) -> list[Rows | None]:
         """Rows with a link whose value is not in the target column. Links into the same column
-        are looked up together (`links_into`: one hash table per target column, side by side);
+        are looked up together (`vector.links_into`: one hash table per target column, side by side);
         composite keys are judged in full."""
         from concurrent.futures import ThreadPoolExecutor
 
@@ -141,7 +141,7 @@ class ForeignKeys(Check):
 
         targets = {(u.target.file, u.fk.reference[0]): u.target for u in units if len(u.fk.fields) == 1}
         with ThreadPoolExecutor(threads()) as pool:
-            index = dict(zip(targets, pool.map(lambda t: links_into(ctx, targets[t], t[1]), targets), strict=True))
+            index = dict(zip(targets, pool.map(lambda t: v.links_into(ctx, targets[t], t[1]), targets), strict=True))
         found: list[Rows | None] = [None] * len(units)
         for n, (table, fk, target) in enumerate(units):
             if len(fk.fields) == 1:
@@ -159,32 +159,6 @@ def _key_set(target: Table, reference: tuple[str, ...]) -> set[tuple[Any, ...]]:
     return {tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows}
 
 
-def links_into(ctx: Context, target: Table, column: str) -> dict[tuple[str, str], Any]:
-    """`pc.index_in(table[name], target[column])` for every one-field foreign key of a table of
-    the context into `target`'s `column`, by (table file, name): one hash table of the target column
-    for all of them, made once per run (the foreign-key finder, CitationLinks and the records'
-    lookups share it). An index is the FIRST row holding the value: see `link_rows`."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    def compute() -> dict[tuple[str, str], Any]:
-        links: dict[tuple[str, str], Any] = {}
-        for table in ctx.tables.values():
-            for fk in table.resource.schema.foreign_keys:
-                if fk.resource == target.resource.name and fk.reference == (column,) and fk.fields[0] in table.columns:
-                    links[table.file, fk.fields[0]] = table.array(fk.fields[0])
-        if not links:
-            return {}
-        index = pc.index_in(pa.chunked_array(list(links.values()), pa.string()), value_set=target.array(column))
-        index = index.combine_chunks() if isinstance(index, pa.ChunkedArray) else index
-        offset = 0
-        for link, array in links.items():
-            links[link] = index.slice(offset, len(array))
-            offset += len(array)
-        return links
-    return ctx.memo(("links-into", target.file, column), compute)
-
-
 def link_rows(ctx: Context, table: Table, name: str, target: Table, column: str) -> Any:
     """For each row of `table`, the row of `target` whose `column` holds the row's `name`: the
     LAST such row (what a dict made from target's rows finds), null where there is none. An
@@ -193,7 +167,7 @@ def link_rows(ctx: Context, table: Table, name: str, target: Table, column: str)
 
     distinct = v.distinct(ctx, target, column)
     if distinct:
-        shared = links_into(ctx, target, column).get((table.file, name))
+        shared = v.links_into(ctx, target, column).get((table.file, name))
         if shared is not None:
             return shared
     return ctx.memo(("link-rows", table.file, name, target.file, column),
