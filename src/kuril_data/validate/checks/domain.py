@@ -117,8 +117,13 @@ class Uncited(Check):
 
         from kuril_data.validate.checks import vector as v
 
-        ids = unit.table.array(unit.key)
-        return v.rows(pc.and_(v.filled(ids), pc.invert(pc.is_in(ids, value_set=unit.citations.array(unit.column)))))
+        table, key, citations, column = unit
+        ids = table.array(key)
+        index = v.links_into(ctx, table, key).get((citations.file, column)) if v.distinct(ctx, table, key) else None
+        # The cited ids: through the foreign-key lookup's rows when it has them (a hash of the few
+        # cited ids, not of every citation's column), else the column itself.
+        cited = ids.take(pc.unique(index.drop_null())) if index is not None else citations.array(column)
+        return v.rows(pc.and_(v.filled(ids), pc.invert(pc.is_in(ids, value_set=cited))))
 
 
 class QuotationLanguage(Check):
@@ -145,8 +150,8 @@ class QuotationLanguage(Check):
         from kuril_data.validate.checks import vector as v
 
         quotes, sources = unit.table, ctx.tables["sources"]
-        src, mine = quotes.array("source_id"), quotes.array("language")
-        theirs = v.lookup(src, sources.array("source_id"), sources.array("language"))
+        mine = quotes.array("language")
+        theirs = sources.array("language").take(link_rows(ctx, quotes, "source_id", sources, "source_id"))
         return v.rows(pc.and_(v.filled(mine), pc.not_equal(theirs, mine)))
 
 
@@ -184,14 +189,21 @@ class EventDates(Check):
         from kuril_data.validate.checks import vector as v
 
         events, documents = unit.table, ctx.tables["documents"]
-        kind, doc, date = events.array("kind"), events.array("document_id"), events.array("date")
-        doc_date = v.lookup(doc, documents.array("document_id"), documents.array("date")).fill_null(v.EMPTY)
-        mine_lo, mine_hi = v.date_bounds(date)
-        their_lo, their_hi = v.date_bounds(doc_date)
+        kind = events.array("kind")
+        doc_date = documents.array("date").take(link_rows(ctx, events, "document_id", documents, "document_id"))
+        # Only a signing, or what comes after one, with a dated document is compared: the dates of
+        # those rows alone are parsed.
+        rows = v.rows(pc.and_(pc.is_in(kind, value_set=lit.strings([*_AFTER_SIGNING, "signing"])),
+                              v.filled(doc_date.fill_null(v.EMPTY))))
+        if not len(rows):
+            return rows
+        kind = kind.take(rows)
+        mine_lo, mine_hi = v.date_bounds(events.array("date").take(rows))
+        their_lo, their_hi = v.date_bounds(doc_date.take(rows))
         before = pc.less(mine_hi, their_lo)
         after_signing = pc.and_(pc.is_in(kind, value_set=lit.strings(list(_AFTER_SIGNING))), before)
         signing = pc.and_(pc.equal(kind, lit.lit("signing")), pc.or_(before, pc.greater(mine_lo, their_hi)))
-        return v.rows(pc.or_(after_signing, signing))
+        return rows.filter(pc.or_(after_signing, signing).fill_null(v.FALSE))
 
 
 class ReplyDates(Check):
@@ -217,8 +229,8 @@ class ReplyDates(Check):
         from kuril_data.validate.checks import vector as v
 
         documents = unit.table
-        target, date = documents.array("in_reply_to"), documents.array("date")
-        their_date = v.lookup(target, documents.array("document_id"), date).fill_null(v.EMPTY)
+        date = documents.array("date")
+        their_date = date.take(link_rows(ctx, documents, "in_reply_to", documents, "document_id")).fill_null(v.EMPTY)
         _, mine_hi = v.date_bounds(date)
         their_lo, _ = v.date_bounds(their_date)
         return v.rows(pc.less(mine_hi, their_lo))

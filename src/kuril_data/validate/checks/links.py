@@ -111,8 +111,9 @@ class Translations(Check):
         import pyarrow.compute as pc
 
         from kuril_data.validate.checks import vector as v
+        from kuril_data.validate.checks.keys import link_rows
 
         table, key, lang = unit
         targets, mine = table.array("translation_of"), table.array(lang)
-        theirs = v.lookup(targets, table.array(key), mine)
+        theirs = mine.take(link_rows(ctx, table, "translation_of", table, key))
         return v.rows(pc.and_(pc.and_(v.filled(targets), v.filled(mine)), pc.equal(theirs, mine)))

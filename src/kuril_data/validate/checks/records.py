@@ -50,6 +50,12 @@ def rows_of(ctx: Context, table: Table, key: str, values: Sequence[str]) -> list
     return [index.get(x) for x in values]
 
 
+def _lookup(ctx: Context, table: Table, key: str, name: str, values: list[str]) -> dict[str, str | None]:
+    """`name` by `key` for each of `values` (the last row of a key, as a dict of the rows; None:
+    no row), read for these values only."""
+    return dict(zip(values, values_at(table, name, rows_of(ctx, table, key, values)), strict=True))
+
+
 def values_at(table: Table, name: str, rows: Sequence[int | None]) -> list[str | None]:
     """The values of column `name` in `rows` (None where the row is None)."""
     got = iter(table.take(name, [r for r in rows if r is not None]))
@@ -94,21 +100,24 @@ class DateBounds(Check):
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         table = unit.table
         documents = ctx.tables["documents"]
-        doc_date = ctx.memo(("dates", "documents"), lambda: _index(documents, "document_id", "date"))
-        replies = ctx.memo(("replies", "documents"), lambda: _index(documents, "document_id", "in_reply_to"))
         if table.resource.name == "documents":
-            for target, when, line in zip(view.column("in_reply_to"), view.column("date"), view.lines, strict=True):
+            targets = list(view.column("in_reply_to"))
+            doc_date = _lookup(ctx, documents, "document_id", "date", targets)
+            for target, when, line in zip(targets, view.column("date"), view.lines, strict=True):
                 yield from self._reply(table, line, when, target, doc_date, "this document replies to")
             return
-        event_date = ctx.memo(("dates", "events"), lambda: _index(table, "event_id", "date"))
-        for kind, doc, parent, when, line in zip(view.column("kind"), view.column("document_id"),
-                                                 view.column("part_of"), view.column("date"), view.lines,
-                                                 strict=True):
+        # The bounds of these rows only: the dates of their parents, documents, and what those reply to.
+        parents, docs = list(view.column("part_of")), list(view.column("document_id"))
+        event_date = _lookup(ctx, table, "event_id", "date", parents)
+        replies = _lookup(ctx, documents, "document_id", "in_reply_to", docs)
+        doc_date = _lookup(ctx, documents, "document_id", "date", docs + [r or "" for r in replies])
+        for kind, doc, parent, when, line in zip(view.column("kind"), docs, parents, view.column("date"),
+                                                 view.lines, strict=True):
             mine = _range(when)
             if mine is None:
                 continue
             if parent:
-                whole = _range(event_date.get(parent, ""))
+                whole = _range(event_date.get(parent) or "")
                 if whole is not None:
                     how = _beyond(mine, whole, whole)
                     if how:
@@ -118,18 +127,41 @@ class DateBounds(Check):
                             (whole.latest and mine.earliest and mine.earliest > whole.latest):
                         yield self.OUTSIDE(table, line, "date", date=when, bound=event_date[parent], parent=parent)
             if kind == "signing" and doc_date.get(doc):
-                signed = _range(doc_date[doc])
+                signed = _range(doc_date[doc] or "")
                 how = _beyond(mine, signed, signed) if signed else None
                 if how:
                     yield self.VAGUER(table, line, "date", date=when, how=how, bound=doc_date[doc],
                                       why=f"the date of {doc!r}, which it signs")
             if kind in _ISSUING and replies.get(doc):
-                yield from self._reply(table, line, when, replies[doc], doc_date,
+                yield from self._reply(table, line, when, replies[doc] or "", doc_date,
                                        f"{doc!r}, which it issues, replies to")
 
-    def _reply(self, table: Table, line: int, when: str, target: str, doc_date: dict[str, str],
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        """Dated rows that have a bound: a parent event, or a document it signs or issues (events);
+        a document it replies to (documents). An empty id names a record too if one has it."""
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        table, documents = unit.table, ctx.tables["documents"]
+        ids = documents.array("document_id")
+        empty_id = bool(len(ids)) and not pc.all(v.filled(ids)).as_py()
+
+        def names(column: str) -> Any:  # the rows whose `column` may name a document
+            values = table.array(column)
+            return v.filled(values) if not empty_id else pc.is_valid(values)
+
+        if table.resource.name == "documents":
+            bounded = names("in_reply_to")
+        else:
+            kinds = pc.is_in(table.array("kind"), value_set=lit.strings(["signing", *_ISSUING]))
+            bounded = pc.or_(v.filled(table.array("part_of")), pc.and_(kinds, names("document_id")))
+        return v.rows(pc.and_(v.filled(table.array("date")), bounded))
+
+    def _reply(self, table: Table, line: int, when: str, target: str, doc_date: dict[str, str | None],
                what: str) -> Iterator[Problem]:
-        mine, answered = _range(when), _range(doc_date.get(target, ""))
+        mine, answered = _range(when), _range(doc_date.get(target) or "")
         if mine is None or answered is None:
             return
         how = _beyond(mine, answered, None)
@@ -314,7 +346,8 @@ def _referred_mask(ctx: Context, target: Table, ids: Any) -> Any:
         found = pc.or_(found, pc.is_in(ids, value_set=values))
     citations = ctx.tables.get("citations")
     cited_by = _cited_by(citations, name) if citations is not None else None
-    used = [table.array(column) for table, column in _citing_accounts(ctx, citations)] if cited_by else []
+    used = [table.array(column) for table, column in _citing_accounts(ctx, citations)] \
+        if citations is not None and cited_by is not None else []
     if citations is not None and cited_by is not None and used:
         used_ids = pa.chunked_array(used, pa.string())
         hit = pc.is_in(citations.array("citation_id"), value_set=used_ids.filter(v.filled(used_ids)))
