@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from kuril_data.io.read import Table
@@ -10,7 +10,7 @@ from kuril_data.model.package import ForeignKey, Schema
 from kuril_data.model.text import is_nfc, nfc
 from kuril_data.model.types import FIELD_TYPES
 from kuril_data.report import Problem
-from kuril_data.validate.checks.base import Check, Context, Message, Rows, View, row_list, threads
+from kuril_data.validate.checks.base import Check, Chunked, Context, Message, Rows, View, row_list, threads
 
 
 def typed(schema: Schema, names: tuple[str, ...]) -> list[Callable[[str], Any]] | None:
@@ -30,6 +30,42 @@ def _typed_value(ftype: str) -> Callable[[str], Any]:
         # a cell not of the type is reported as a type-error and compared as its text
         return (ftype, kind.value(text)) if kind.problem(text) is None else text
     return value
+
+
+def rows_of(ctx: Context, table: Table, key: str, values: Sequence[str]) -> list[int | None]:
+    """For each value, the row of its last occurrence in column `key` of `table` (None: absent):
+    what `{v: i for i, v in enumerate(column)}` finds. An Arrow-read table is searched with Arrow,
+    so no Python list or dict of a whole large column is built (or held) for a few lookups; a
+    list-read one through a dict made once per run."""
+    if table.arrow_read:
+        if not len(values):
+            return []
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        # The column probed against the few values (no hash table of the whole column is built).
+        wanted = sorted(set(values))
+        which = pc.index_in(table.array(key), value_set=lit.strings(wanted))
+        hits = v.rows(pc.is_valid(which))
+        last = dict(zip(which.take(hits).to_pylist(), hits.to_pylist(), strict=True))  # a later row overwrites
+        at = {value: last.get(n) for n, value in enumerate(wanted)}
+        return [at[value] for value in values]
+    index = ctx.memo(("rows", table.file, key), lambda: {x: i for i, x in enumerate(table.column(key))})
+    return [index.get(x) for x in values]
+
+
+def lookup(ctx: Context, table: Table, key: str, name: str, values: list[str]) -> dict[str, str | None]:
+    """`name` by `key` for each of `values` (the last row of a key, as a dict of the rows; None:
+    no row), read for these values only."""
+    return dict(zip(values, values_at(table, name, rows_of(ctx, table, key, values)), strict=True))
+
+
+def values_at(table: Table, name: str, rows: Sequence[int | None]) -> list[str | None]:
+    """The values of column `name` in `rows` (None where the row is None)."""
+    got = iter(table.take(name, [r for r in rows if r is not None]))
+    return [next(got) if r is not None else None for r in rows]
 
 
 class KeyUnit(NamedTuple):
@@ -115,19 +151,35 @@ class ForeignKeys(Check):
                 yield LinkUnit(table, fk, target)
 
     def judge(self, ctx: Context, unit: LinkUnit, view: View) -> Iterator[Problem]:
-        table, fk, target = unit
+        table, fk, _ = unit
         cols = [view.column(f) for f in fk.fields]
-        known: set[tuple[Any, ...]] | None = None
-        convert = typed(target.resource.schema, fk.reference)  # a link matches its target's typed value
+        missing = self._missing(ctx, unit, view)
         for i, line in enumerate(view.lines):
             value = tuple(c[i] for c in cols)
-            if not any(value):
-                continue  # an empty optional link is no link
-            if known is None:
-                known = ctx.memo(("keys", target.file, fk.reference), lambda: _key_set(target, fk.reference))
-            if (value if convert is None else tuple(f(v) for f, v in zip(convert, value, strict=True))) not in known:
+            if any(value) and missing(i, value):  # an empty optional link is no link
                 yield self.MISSING(table, line, ",".join(fk.fields), value="/".join(value),
                                    resource=fk.resource, reference="/".join(fk.reference))
+
+    def _missing(self, ctx: Context, unit: LinkUnit, view: View) -> Callable[[int, tuple[str, ...]], bool]:
+        """Whether the link of the view's row i (holding `value`) finds no target row."""
+        table, fk, target = unit
+        convert = typed(target.resource.schema, fk.reference)  # a link matches its target's typed value
+        if convert is None and len(fk.fields) == 1 and view.rows is not None and table.arrow_read:
+            # A finder's candidates of a text link: the finder's index says, no set of every key is made.
+            from kuril_data.model import arrow_lit as lit
+            from kuril_data.validate.checks import vector as v
+
+            index, rows = v.links_into(ctx, target, fk.reference[0])[table.file, fk.fields[0]], view.rows
+            found = Chunked(len(rows), lambda a, b: index.take(lit.ints(row_list(rows[a:b]))).is_valid().to_pylist())
+            return lambda i, value: not found[i]
+        known: list[set[tuple[Any, ...]]] = []  # made at the first link looked up
+
+        def missing(i: int, value: tuple[str, ...]) -> bool:
+            if not known:
+                known.append(ctx.memo(("keys", target.file, fk.reference), lambda: _key_set(target, fk.reference)))
+            return (value if convert is None else tuple(f(v) for f, v in zip(convert, value, strict=True))) \
+                not in known[0]
+        return missing
 
     def find_all(self, ctx: Context, units: list[LinkUnit]) -> list[Rows | None]:
         """Rows with a link whose value is not in the target column. Links into the same column

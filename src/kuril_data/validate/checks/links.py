@@ -10,7 +10,7 @@ from kuril_data.io.read import Table
 from kuril_data.model.package import ForeignKey
 from kuril_data.report import Problem
 from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
-from kuril_data.validate.checks.records import rows_of
+from kuril_data.validate.checks.keys import rows_of
 
 
 class SelfLink(NamedTuple):

@@ -13,6 +13,7 @@ from kuril_data.io.read import Table
 from kuril_data.model import dates
 from kuril_data.report import Problem
 from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
+from kuril_data.validate.checks.keys import link_rows, lookup, rows_of, values_at
 
 # Events that bring their document into being: they cannot precede what that document answers.
 _ISSUING = ("dispatch", "signing", "publication")
@@ -24,42 +25,6 @@ class TableUnit(NamedTuple):
 
 def _index(table: Table, key: str, value: str) -> dict[str, str]:
     return dict(zip(table.column(key), table.column(value), strict=True))
-
-
-def rows_of(ctx: Context, table: Table, key: str, values: Sequence[str]) -> list[int | None]:
-    """For each value, the row of its last occurrence in column `key` of `table` (None: absent):
-    what `{v: i for i, v in enumerate(column)}` finds. An Arrow-read table is searched with Arrow,
-    so no Python list or dict of a whole large column is built (or held) for a few lookups; a
-    list-read one through a dict made once per run."""
-    if table.arrow_read:
-        if not len(values):
-            return []
-        import pyarrow.compute as pc
-
-        from kuril_data.model import arrow_lit as lit
-        from kuril_data.validate.checks import vector as v
-
-        # The column probed against the few values (no hash table of the whole column is built).
-        wanted = sorted(set(values))
-        which = pc.index_in(table.array(key), value_set=lit.strings(wanted))
-        hits = v.rows(pc.is_valid(which))
-        last = dict(zip(which.take(hits).to_pylist(), hits.to_pylist(), strict=True))  # a later row overwrites
-        at = {value: last.get(n) for n, value in enumerate(wanted)}
-        return [at[value] for value in values]
-    index = ctx.memo(("rows", table.file, key), lambda: {x: i for i, x in enumerate(table.column(key))})
-    return [index.get(x) for x in values]
-
-
-def _lookup(ctx: Context, table: Table, key: str, name: str, values: list[str]) -> dict[str, str | None]:
-    """`name` by `key` for each of `values` (the last row of a key, as a dict of the rows; None:
-    no row), read for these values only."""
-    return dict(zip(values, values_at(table, name, rows_of(ctx, table, key, values)), strict=True))
-
-
-def values_at(table: Table, name: str, rows: Sequence[int | None]) -> list[str | None]:
-    """The values of column `name` in `rows` (None where the row is None)."""
-    got = iter(table.take(name, [r for r in rows if r is not None]))
-    return [next(got) if r is not None else None for r in rows]
 
 
 def _range(value: str) -> dates.DateRange | None:
@@ -102,15 +67,15 @@ class DateBounds(Check):
         documents = ctx.tables["documents"]
         if table.resource.name == "documents":
             targets = list(view.column("in_reply_to"))
-            doc_date = _lookup(ctx, documents, "document_id", "date", targets)
+            doc_date = lookup(ctx, documents, "document_id", "date", targets)
             for target, when, line in zip(targets, view.column("date"), view.lines, strict=True):
                 yield from self._reply(table, line, when, target, doc_date, "this document replies to")
             return
         # The bounds of these rows only: the dates of their parents, documents, and what those reply to.
         parents, docs = list(view.column("part_of")), list(view.column("document_id"))
-        event_date = _lookup(ctx, table, "event_id", "date", parents)
-        replies = _lookup(ctx, documents, "document_id", "in_reply_to", docs)
-        doc_date = _lookup(ctx, documents, "document_id", "date", docs + [r or "" for r in replies])
+        event_date = lookup(ctx, table, "event_id", "date", parents)
+        replies = lookup(ctx, documents, "document_id", "in_reply_to", docs)
+        doc_date = lookup(ctx, documents, "document_id", "date", docs + [r or "" for r in replies])
         for kind, doc, parent, when, line in zip(view.column("kind"), docs, parents, view.column("date"),
                                                  view.lines, strict=True):
             mine = _range(when)
@@ -202,7 +167,6 @@ class DateCitation(Check):
         import pyarrow.compute as pc
 
         from kuril_data.validate.checks import vector as v
-        from kuril_data.validate.checks.keys import link_rows
 
         events = unit.table
         cited = link_rows(ctx, events, "date_citation_id", ctx.tables["citations"], "citation_id")
@@ -424,6 +388,17 @@ class OfficialTextSource(Check):
             if voice == "official-text" and kind is not None and kind != "document-compendium":
                 yield self.SOURCE(unit.table, line, "voice", source=source, kind=kind)
 
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        quotes, sources = unit.table, ctx.tables["sources"]
+        kind = sources.array("kind").take(link_rows(ctx, quotes, "source_id", sources, "source_id"))
+        return v.rows(pc.and_(pc.equal(quotes.array("voice"), lit.lit("official-text")),
+                              pc.not_equal(kind, lit.lit("document-compendium"))))
+
 
 class LinkBasis(Check):
     """A link between an actor and an event or document rests on its citation: the excerpt names the
@@ -558,7 +533,6 @@ class RepeatedAccount(Check):
         group are kept, so the judgement finds the same first account of a passage."""
 
         from kuril_data.validate.checks import vector as v
-        from kuril_data.validate.checks.keys import link_rows
 
         table, cites = unit.table, ctx.tables["citations"]
         j = link_rows(ctx, table, "citation_id", cites, "citation_id")  # null: no passage, never compared
