@@ -11,7 +11,7 @@ from kuril_data.io.read import Table
 from kuril_data.model import dates
 from kuril_data.report import Problem
 from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
-from kuril_data.validate.checks.keys import link_rows
+from kuril_data.validate.checks.keys import link_rows, present, rows_of, values_at
 
 
 class TableUnit(NamedTuple):
@@ -21,6 +21,19 @@ class TableUnit(NamedTuple):
 def _index(table: Table, key: str, value: str) -> dict[str, str]:
     """value by key, the last row winning (as a dict built from the rows)."""
     return dict(zip(table.column(key), table.column(value), strict=True))
+
+
+def _occurrences(table: Table, column: str, values: list[str]) -> list[str]:
+    """The values of `column` that are among `values`, as often as they occur there."""
+    if table.arrow_read:
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+
+        array = table.array(column)
+        return list(array.filter(pc.is_in(array, value_set=lit.strings(sorted(set(values))))).to_pylist())
+    wanted = set(values)
+    return [v for v in table.column(column) if v in wanted]
 
 
 class CitationUnit(NamedTuple):
@@ -52,15 +65,14 @@ class CitationLinks(Check):
 
     def judge(self, ctx: Context, unit: CitationUnit, view: View) -> Iterator[Problem]:
         table, citations, links = unit
-        by_id = ctx.memo(("rows", citations.file, "citation_id"),
-                         lambda: {cid: i for i, cid in enumerate(citations.column("citation_id"))})
+        cids = list(view.column("citation_id"))
+        rows = rows_of(ctx, citations, "citation_id", cids)  # the citation of each row (its last row)
         mine = {m: view.column(m) for m, _ in links}
-        cited = {theirs: citations.column(theirs) for _, theirs in links}  # '' where its header lacks one
-        for k, (cid, line) in enumerate(zip(view.column("citation_id"), view.lines, strict=True)):
-            j = by_id.get(cid)
+        cited = {theirs: values_at(citations, theirs, rows) for _, theirs in links}  # '' where its header lacks one
+        for k, (cid, j, line) in enumerate(zip(cids, rows, view.lines, strict=True)):
             if j is None:
                 continue  # reported as a foreign key
-            if not any(mine[m][k] and cited[theirs][j] == mine[m][k] for m, theirs in links):
+            if not any(mine[m][k] and cited[theirs][k] == mine[m][k] for m, theirs in links):
                 yield self.MISMATCH(table, line, "citation_id", citation=cid,
                                     columns=" or ".join(m for m, _ in links))
 
@@ -103,13 +115,10 @@ class Uncited(Check):
 
     def judge(self, ctx: Context, unit: UncitedUnit, view: View) -> Iterator[Problem]:
         table, key, citations, column = unit
-        cited: set[str] | None = None
-        for rid, line in zip(view.column(key), view.lines, strict=True):
-            if not rid:
-                continue
-            if cited is None:
-                cited = set(citations.column(column))
-            if rid not in cited:
+        ids = list(view.column(key))
+        cited = present(citations, column, ids)
+        for rid, line in zip(ids, view.lines, strict=True):
+            if rid and rid not in cited:
                 yield self.UNCITED(table, line, key, record=rid)
 
     def find(self, ctx: Context, unit: UncitedUnit) -> Rows:
@@ -246,12 +255,11 @@ class Disagreements(Check):
             yield TableUnit(ctx.tables["disagreements"])
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
-        count: Counter[str] | None = None
-        for did, line in zip(view.column("disagreement_id"), view.lines, strict=True):
+        ids = list(view.column("disagreement_id"))
+        count = Counter(_occurrences(ctx.tables["disagreement_accounts"], "disagreement_id", ids))
+        for did, line in zip(ids, view.lines, strict=True):
             if not did:
                 continue
-            if count is None:
-                count = Counter(ctx.tables["disagreement_accounts"].column("disagreement_id"))
             if count[did] < 2:
                 yield self.LONE(unit.table, line, "disagreement_id", disagreement=did, count=count[did])
 

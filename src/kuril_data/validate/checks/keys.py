@@ -62,6 +62,18 @@ def lookup(ctx: Context, table: Table, key: str, name: str, values: list[str]) -
     return dict(zip(values, values_at(table, name, rows_of(ctx, table, key, values)), strict=True))
 
 
+def present(table: Table, name: str, values: Sequence[str]) -> set[str]:
+    """Those of `values` that column `name` of `table` holds (the column probed, no set of it made)."""
+    if not table.arrow_read:
+        return set(values) & set(table.column(name))
+    import pyarrow.compute as pc
+
+    from kuril_data.model import arrow_lit as lit
+
+    column = table.array(name)
+    return set(pc.unique(column.filter(pc.is_in(column, value_set=lit.strings(sorted(set(values)))))).to_pylist())
+
+
 def values_at(table: Table, name: str, rows: Sequence[int | None]) -> list[str | None]:
     """The values of column `name` in `rows` (None where the row is None)."""
     got = iter(table.take(name, [r for r in rows if r is not None]))

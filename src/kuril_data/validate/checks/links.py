@@ -10,7 +10,7 @@ from kuril_data.io.read import Table
 from kuril_data.model.package import ForeignKey
 from kuril_data.report import Problem
 from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
-from kuril_data.validate.checks.keys import rows_of
+from kuril_data.validate.checks.keys import lookup, rows_of
 
 
 class SelfLink(NamedTuple):
@@ -98,12 +98,11 @@ class Translations(Check):
 
     def judge(self, ctx: Context, unit: TranslationUnit, view: View) -> Iterator[Problem]:
         table, key, lang = unit
-        language: dict[str, str] | None = None
-        for target, mine, line in zip(view.column("translation_of"), view.column(lang), view.lines, strict=True):
+        targets = list(view.column("translation_of"))
+        language = lookup(ctx, table, key, lang, targets)  # '' where the header lacks the column
+        for target, mine, line in zip(targets, view.column(lang), view.lines, strict=True):
             if not (target and mine):
                 continue
-            if language is None:  # '' where the header lacks the column
-                language = dict(zip(table.column(key), table.column(lang), strict=True))
             if language.get(target) == mine:
                 yield self.SAME_LANGUAGE(table, line, "translation_of", target=target, language=mine)
 
