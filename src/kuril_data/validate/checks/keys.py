@@ -310,7 +310,7 @@ def _repeats(ctx: Context, table: Table, key: tuple[str, ...]) -> Rows:
     values = [_nfc_column(ctx, table, k) for k in key]
     if len(key) == 1 and values[0] is table.array(key[0]) and v.distinct(ctx, table, key[0]):
         return []  # every value different (the distinctness other checks' lookups share), none changed by NFC
-    codes, size = v.group_codes(*values)  # equal codes <=> equal keys, with no string made per row
+    codes, size = v.group_codes(*values, distinct_at=table.num_rows)  # equal codes <=> equal keys
     if size == table.num_rows:
         return []  # every key different
     empty = None

@@ -162,10 +162,14 @@ def sure_dates(array: Any) -> Any:
 # ---------------------------------------------------------------- groups of rows (whole-table checks)
 
 
-def group_codes(*arrays: Any) -> tuple[Any, int]:
+def group_codes(*arrays: Any, distinct_at: int | None = None) -> tuple[Any, int]:
     """One int64 code per row, equal where the rows hold equal tuples of values (null where a part
     is null), and how many different tuples there are: a hash pass over each column (then over
-    integers where the codes would outgrow int64), no joined string per row."""
+    integers where the codes would outgrow int64), no joined string per row. With `distinct_at`
+    (the number of rows), the columns are taken smallest first and the codes made dense after
+    each, to stop as soon as the tuples so far are all different (then so are the whole ones)."""
+    if distinct_at is not None:
+        arrays = tuple(sorted(arrays, key=lambda a: a.nbytes))
     code, size = None, 1
     for array in arrays:
         encoded = pc.dictionary_encode(array)
@@ -174,10 +178,14 @@ def group_codes(*arrays: Any) -> tuple[Any, int]:
         part, n = encoded.indices.cast(pa.int64()), len(encoded.dictionary)
         if code is None:
             code, size = part, n
-            continue
-        if size * n >= 2**62:  # made dense again first
-            code, size = _dense(code)
-        code, size = pc.add(pc.multiply(code, lit.lit(n)), part), size * n
+        else:
+            if size * n >= 2**62:  # made dense again first
+                code, size = _dense(code)
+            code, size = pc.add(pc.multiply(code, lit.lit(n)), part), size * n
+            if distinct_at is not None:
+                code, size = _dense(code)
+        if size == distinct_at:
+            return code, size
     if code is None or len(arrays) == 1:
         return code, size
     return _dense(code)
