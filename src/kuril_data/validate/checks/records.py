@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from kuril_data.io.read import Table
 from kuril_data.model import dates
 from kuril_data.report import Problem
-from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
+from kuril_data.validate.checks.base import CHUNK, Check, Context, Message, Rows, View
 from kuril_data.validate.checks.keys import link_rows, lookup, rows_of, values_at
 
 # Events that bring their document into being: they cannot precede what that document answers.
@@ -423,26 +423,29 @@ class LinkBasis(Check):
                 yield TableUnit(table)
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
+        """CHUNK rows at a time: the excerpts and spellings of one chunk's links are held, not all."""
         cites = ctx.tables["citations"]
-        stated = [k for k, basis in enumerate(view.column("basis")) if basis != "inferred"]
-        actors = view.column("actor_id")
-        names = _spellings(ctx, {actors[k] for k in stated})
-        cids = view.column("citation_id")
-        # The excerpts of the links not marked inferred only (the only ones read).
-        excerpt = dict(zip(stated, values_at(cites, "evidence", rows_of(ctx, cites, "citation_id",
-                                                                        [cids[k] for k in stated])), strict=True))
-        for k, (actor, citation, basis, note, line) in enumerate(zip(
-                actors, cids, view.column("basis"), view.column("note"), view.lines, strict=True)):
-            if basis == "inferred":
-                if not note:
-                    yield self.NO_NOTE(unit.table, line, "note")
-                continue
-            text = excerpt[k]
-            if text is None or actor not in names:
-                continue  # a dangling key is foreign-key's to report
-            folded = text.casefold()
-            if not any(name in folded for name in names[actor]):
-                yield self.UNNAMED(unit.table, line, "citation_id", citation=citation, actor=actor)
+        columns = [view.column(n) for n in ("actor_id", "citation_id", "basis", "note")]
+        lines = view.lines
+        for start in range(0, len(lines), CHUNK):
+            actors, cids, bases, notes = (c[start:start + CHUNK] for c in columns)
+            stated = [k for k, basis in enumerate(bases) if basis != "inferred"]
+            names = _spellings(ctx, {actors[k] for k in stated})
+            # The excerpts of the links not marked inferred only (the only ones read).
+            excerpt = dict(zip(stated, values_at(cites, "evidence", rows_of(ctx, cites, "citation_id",
+                                                                            [cids[k] for k in stated])), strict=True))
+            for k, (actor, citation, basis, note, line) in enumerate(zip(
+                    actors, cids, bases, notes, lines[start:start + CHUNK], strict=True)):
+                if basis == "inferred":
+                    if not note:
+                        yield self.NO_NOTE(unit.table, line, "note")
+                    continue
+                text = excerpt[k]
+                if text is None or actor not in names:
+                    continue  # a dangling key is foreign-key's to report
+                folded = text.casefold()
+                if not any(name in folded for name in names[actor]):
+                    yield self.UNNAMED(unit.table, line, "citation_id", citation=citation, actor=actor)
 
     def find(self, ctx: Context, unit: TableUnit) -> Rows:
         """Links marked inferred without a note, and every link not marked inferred (whether its
