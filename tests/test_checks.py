@@ -279,3 +279,24 @@ def _unit_files(pkg: Path, check_name: str) -> list[str]:
     tables, _ = read_tables(package, arrow=True)
     check = next(c for c in REGISTRY if c.name == check_name)
     return [u.table.file for u in check.units(Context(package, tables, None))]
+
+
+def test_date_bounds_of_an_issued_reply(tmp_path: Path) -> None:
+    """The dispatch of a reply is not dated before the document it answers: the DateBounds finder
+    keeps it and its judgement looks up the answered document's date (regression: the reply's own
+    id was looked up instead, so nothing was reported)."""
+    pkg = build_package(tmp_path)
+    # The answered note is no event's document: only the reply's lookup reaches its date.
+    _append(pkg, "documents", "note-1956,A note,note,1956-10-19,,,,", "reply-1956,A reply,note,1956,,note-1956,,")
+    _append(pkg, "events", "reply-dispatch-1956,Dispatch of the reply,dispatch,1956-10,stated,,,reply-1956,,,")
+    for engine in ("python", "arrow"):
+        found = [(p.file, p.line, p.message) for p in check_package(pkg, engine=engine).report.problems
+                 if p.code == "date-vaguer-than-bounds"]
+        assert found == [
+            ("data/documents.csv", 4, "date 1956 starts before 1956-10-19 (the earliest date of "
+             "'note-1956', which this document replies to); put the bound into the date, "
+             "e.g. an interval"),
+            ("data/events.csv", 4, "date 1956-10 starts before 1956-10-19 (the earliest date of "
+             "'note-1956', which 'reply-1956', which it issues, replies to); put the bound into the "
+             "date, e.g. an interval")], engine
+    assert _judged_alike(pkg) > 0

@@ -75,7 +75,7 @@ class DateBounds(Check):
         parents, docs = list(view.column("part_of")), list(view.column("document_id"))
         event_date = lookup(ctx, table, "event_id", "date", parents)
         replies = lookup(ctx, documents, "document_id", "in_reply_to", docs)
-        doc_date = lookup(ctx, documents, "document_id", "date", docs + [r or "" for r in replies])
+        doc_date = lookup(ctx, documents, "document_id", "date", docs + [r or "" for r in replies.values()])
         for kind, doc, parent, when, line in zip(view.column("kind"), docs, parents, view.column("date"),
                                                  view.lines, strict=True):
             mine = _range(when)
