@@ -188,3 +188,115 @@ def test_edtf_debris_stays_quiet_with_checks_on_threads(capsys: pytest.CaptureFi
         assert all(pool.map(refused, values))
     assert sys.stdout is before
     assert capsys.readouterr().out == ""
+
+
+def _judged_alike(pkg: Path) -> int:
+    """Each check with a finder judges its candidates to the same problems, in the same order, as
+    it judges every row (the order matters to a run stopped at --max-problems); the number of
+    problems compared."""
+    package, _ = read_package(pkg)
+    assert package is not None
+    tables, _ = read_tables(package, arrow=True)
+    ctx = Context(package, tables, None)
+    compared = 0
+    for check in REGISTRY:
+        units = list(check.units(ctx))
+        for unit, rows in zip(units, check.find_all(ctx, units), strict=True):
+            if rows is None:
+                continue
+            every = list(check.judge(ctx, unit, View(unit.table, None)))
+            assert (list(check.judge(ctx, unit, View(unit.table, rows))) if len(rows) else []) == every, check.name
+            compared += len(every)
+    return compared
+
+
+@pytest.mark.parametrize("seed", [3, 7])
+def test_finders_judge_as_every_row_does(tmp_path: Path, seed: int) -> None:
+    """On generated faulty packages, each check's candidates give its problems in the same order."""
+    generate(tmp_path / "pkg", 2_000, faults=True, seed=seed)
+    assert _judged_alike(tmp_path / "pkg") > 20
+
+
+def _append(pkg: Path, name: str, *rows: str) -> None:
+    path = pkg / "data" / f"{name}.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "".join(f"{r}\n" for r in rows), encoding="utf-8")
+
+
+def _candidates(pkg: Path, check_name: str) -> list[set[int]]:
+    """The lines each unit of a check's finder names."""
+    package, _ = read_package(pkg)
+    assert package is not None
+    tables, _ = read_tables(package, arrow=True)
+    ctx = Context(package, tables, None)
+    check = next(c for c in REGISTRY if c.name == check_name)
+    units = list(check.units(ctx))
+    return [{u.table.line(i) for i in row_list(r)} for u, r in zip(units, check.find_all(ctx, units), strict=True)]
+
+
+def test_whole_table_finders_keep_what_their_judgements_compare(tmp_path: Path) -> None:
+    """The finders of the whole-table checks narrow to rows that can be reported, and keep what a
+    reported row's message needs: a loop's walk from a row before it (Cycles), every account of a
+    passage (RepeatedAccount), links not marked inferred (LinkBasis), dated roles (RoleDates),
+    repeated composite keys after NFC but not keys with an empty part (PrimaryKey)."""
+    pkg = build_package(tmp_path)
+    # actors.csv lines 4-10: a chain into a loop (t1 -> c1), two loops, a chain that ends nowhere.
+    _append(pkg, "actors", "t1,T,person,c1,", "d1,D1,person,d2,", "d2,D2,person,d1,", "c1,C1,person,c2,",
+            "c2,C2,person,c1,", "e1,E1,person,e2,", "e2,E2,person,,")
+    # Three accounts of one disagreement: two quote one passage (one excerpt inside the other), the
+    # third the same source at another line; lines 4-6 of disagreement_accounts.csv.
+    _append(pkg, "citations", "r1,,,gromyko,,src-en,line 9,Gromyko said so",
+            "r2,,,gromyko,,src-en,line 9,Gromyko  said so in 1951", "r3,,,gromyko,,src-en,line 10,Gromyko said so")
+    _append(pkg, "disagreement_accounts", "ratification-date,r1,x", "ratification-date,r2,y",
+            "ratification-date,r3,z")
+    # Links: stated, not naming the actor (line 3); inferred without a note (4); inferred with one (5).
+    _append(pkg, "event_actors", "joint-declaration-ratification-ussr-1956,gromyko,ratifier,r1,stated,",
+            "joint-declaration-ratification-ussr-1956,gromyko,party,r1,inferred,",
+            "joint-declaration-ratification-ussr-1956,gromyko,host,r1,inferred,because")
+    # Roles: undated (line 3) and dated (line 4).
+    _append(pkg, "actor_roles", "gromyko,Minister,,,r1,stated,", "gromyko,Envoy,,1940,r2,stated,")
+    # actor_names key (actor, source, name): a repeat after NFC (lines 5-6), a repeat with an empty part (7-8).
+    _append(pkg, "actor_names", "gromyko,src-en,Gromyko\u0301,line 9", "gromyko,src-en,Gromyk\u00f3,line 9",
+            "gromyko,,Grom,line 9", "gromyko,,Grom,line 9")
+    assert _judged_alike(pkg) > 0
+    assert _missed(pkg) == []
+    cycles = set().union(*_candidates(pkg, "Cycles"))
+    assert {4, 5, 6, 7, 8} <= cycles and not {9, 10} & cycles
+    reported = check_package(pkg, engine="arrow").report.problems
+    assert {p.line for p in reported if p.code == "cycle"} == {5, 7}
+    assert _candidates(pkg, "RepeatedAccount") == [{4, 5}]
+    assert {p.line for p in reported if p.code == "repeated-account"} == {5}
+    links = set().union(*_candidates(pkg, "LinkBasis"))
+    assert {3, 4} <= links and 5 not in links
+    assert _candidates(pkg, "RoleDates") == [{2, 4}]
+    keys = [c for c, unit in zip(_candidates(pkg, "PrimaryKey"), _unit_files(pkg, "PrimaryKey"), strict=True)
+            if unit == "data/actor_names.csv"]
+    assert keys == [{5, 6}]
+
+
+def _unit_files(pkg: Path, check_name: str) -> list[str]:
+    package, _ = read_package(pkg)
+    assert package is not None
+    tables, _ = read_tables(package, arrow=True)
+    check = next(c for c in REGISTRY if c.name == check_name)
+    return [u.table.file for u in check.units(Context(package, tables, None))]
+
+
+def test_date_bounds_of_an_issued_reply(tmp_path: Path) -> None:
+    """The dispatch of a reply is not dated before the document it answers: the DateBounds finder
+    keeps it and its judgement looks up the answered document's date (regression: the reply's own
+    id was looked up instead, so nothing was reported)."""
+    pkg = build_package(tmp_path)
+    # The answered note is no event's document: only the reply's lookup reaches its date.
+    _append(pkg, "documents", "note-1956,A note,note,1956-10-19,,,,", "reply-1956,A reply,note,1956,,note-1956,,")
+    _append(pkg, "events", "reply-dispatch-1956,Dispatch of the reply,dispatch,1956-10,stated,,,reply-1956,,,")
+    for engine in ("python", "arrow"):
+        found = [(p.file, p.line, p.message) for p in check_package(pkg, engine=engine).report.problems
+                 if p.code == "date-vaguer-than-bounds"]
+        assert found == [
+            ("data/documents.csv", 4, "date 1956 starts before 1956-10-19 (the earliest date of "
+             "'note-1956', which this document replies to); put the bound into the date, "
+             "e.g. an interval"),
+            ("data/events.csv", 4, "date 1956-10 starts before 1956-10-19 (the earliest date of "
+             "'note-1956', which 'reply-1956', which it issues, replies to); put the bound into the "
+             "date, e.g. an interval")], engine
+    assert _judged_alike(pkg) > 0

@@ -152,13 +152,17 @@ class PageIds(Check):
         from kuril_data.model import arrow_lit as lit
         from kuril_data.validate.checks import vector as v
 
-        array = unit.table.array(unit.field.name)
+        table, name = unit.table, unit.field.name
+        array = table.array(name)
         mask = pc.or_(pc.match_substring_regex(array, r"[/\\:\x00-\x1f\x7f]|\A\."),
                       pc.greater(pc.binary_length(array), lit.lit(MAX_ID_BYTES)))
-        folded = pc.ascii_lower(array)
         other = pc.invert(pc.string_is_ascii(array))
-        if pc.any(other).as_py():
-            values = array.filter(other).to_pylist()
+        values = array.filter(other).to_pylist() if pc.any(other).as_py() else []
+        folds = any(x.casefold() != x for x in values) or pc.any(pc.match_substring_regex(array, "[A-Z]")).as_py()
+        if not folds and v.distinct(ctx, table, name):  # no id changes when folded, and all differ: no clash
+            return v.rows(pc.and_(pc.or_(mask, pc.equal(array, lit.lit(PAGE_INDEX))), v.filled(array)))
+        folded = pc.ascii_lower(array)
+        if values:
             folded = pc.replace_with_mask(folded, other, lit.strings([x.casefold() for x in values]))
         counts = pc.value_counts(folded)
         repeated = counts.filter(pc.greater(counts.field("counts"), v.ONE)).field("values")

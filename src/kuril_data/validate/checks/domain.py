@@ -11,7 +11,7 @@ from kuril_data.io.read import Table
 from kuril_data.model import dates
 from kuril_data.report import Problem
 from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
-from kuril_data.validate.checks.keys import link_index_key
+from kuril_data.validate.checks.keys import link_rows, present, rows_of, values_at
 
 
 class TableUnit(NamedTuple):
@@ -21,6 +21,19 @@ class TableUnit(NamedTuple):
 def _index(table: Table, key: str, value: str) -> dict[str, str]:
     """value by key, the last row winning (as a dict built from the rows)."""
     return dict(zip(table.column(key), table.column(value), strict=True))
+
+
+def _occurrences(table: Table, column: str, values: list[str]) -> list[str]:
+    """The values of `column` that are among `values`, as often as they occur there."""
+    if table.arrow_read:
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+
+        array = table.array(column)
+        return list(array.filter(pc.is_in(array, value_set=lit.strings(sorted(set(values))))).to_pylist())
+    wanted = set(values)
+    return [v for v in table.column(column) if v in wanted]
 
 
 class CitationUnit(NamedTuple):
@@ -52,15 +65,14 @@ class CitationLinks(Check):
 
     def judge(self, ctx: Context, unit: CitationUnit, view: View) -> Iterator[Problem]:
         table, citations, links = unit
-        by_id = ctx.memo(("rows", citations.file, "citation_id"),
-                         lambda: {cid: i for i, cid in enumerate(citations.column("citation_id"))})
+        cids = list(view.column("citation_id"))
+        rows = rows_of(ctx, citations, "citation_id", cids)  # the citation of each row (its last row)
         mine = {m: view.column(m) for m, _ in links}
-        cited = {theirs: citations.column(theirs) for _, theirs in links}  # '' where its header lacks one
-        for k, (cid, line) in enumerate(zip(view.column("citation_id"), view.lines, strict=True)):
-            j = by_id.get(cid)
+        cited = {theirs: values_at(citations, theirs, rows) for _, theirs in links}  # '' where its header lacks one
+        for k, (cid, j, line) in enumerate(zip(cids, rows, view.lines, strict=True)):
             if j is None:
                 continue  # reported as a foreign key
-            if not any(mine[m][k] and cited[theirs][j] == mine[m][k] for m, theirs in links):
+            if not any(mine[m][k] and cited[theirs][k] == mine[m][k] for m, theirs in links):
                 yield self.MISMATCH(table, line, "citation_id", citation=cid,
                                     columns=" or ".join(m for m, _ in links))
 
@@ -70,11 +82,7 @@ class CitationLinks(Check):
         from kuril_data.validate.checks import vector as v
 
         table, citations, links = unit
-        cids, cited_ids = table.array("citation_id"), citations.array("citation_id")
-        distinct = v.distinct(ctx, citations, "citation_id")
-        key = link_index_key(table, "citation_id", citations, "citation_id")
-        found = ctx.recall(key) if distinct else None  # the foreign-key finder's lookup, if it made one
-        j = found if found is not None else v.last_index(cids, cited_ids, distinct)
+        j = link_rows(ctx, table, "citation_id", citations, "citation_id")
         ok = None
         for m, theirs in links:
             values = table.array(m)
@@ -107,13 +115,10 @@ class Uncited(Check):
 
     def judge(self, ctx: Context, unit: UncitedUnit, view: View) -> Iterator[Problem]:
         table, key, citations, column = unit
-        cited: set[str] | None = None
-        for rid, line in zip(view.column(key), view.lines, strict=True):
-            if not rid:
-                continue
-            if cited is None:
-                cited = set(citations.column(column))
-            if rid not in cited:
+        ids = list(view.column(key))
+        cited = present(citations, column, ids)
+        for rid, line in zip(ids, view.lines, strict=True):
+            if rid and rid not in cited:
                 yield self.UNCITED(table, line, key, record=rid)
 
     def find(self, ctx: Context, unit: UncitedUnit) -> Rows:
@@ -121,8 +126,13 @@ class Uncited(Check):
 
         from kuril_data.validate.checks import vector as v
 
-        ids = unit.table.array(unit.key)
-        return v.rows(pc.and_(v.filled(ids), pc.invert(pc.is_in(ids, value_set=unit.citations.array(unit.column)))))
+        table, key, citations, column = unit
+        ids = table.array(key)
+        index = v.links_into(ctx, table, key).get((citations.file, column)) if v.distinct(ctx, table, key) else None
+        # The cited ids: through the foreign-key lookup's rows when it has them (a hash of the few
+        # cited ids, not of every citation's column), else the column itself.
+        cited = ids.take(pc.unique(index.drop_null())) if index is not None else citations.array(column)
+        return v.rows(pc.and_(v.filled(ids), pc.invert(pc.is_in(ids, value_set=cited))))
 
 
 class QuotationLanguage(Check):
@@ -149,8 +159,8 @@ class QuotationLanguage(Check):
         from kuril_data.validate.checks import vector as v
 
         quotes, sources = unit.table, ctx.tables["sources"]
-        src, mine = quotes.array("source_id"), quotes.array("language")
-        theirs = v.lookup(src, sources.array("source_id"), sources.array("language"))
+        mine = quotes.array("language")
+        theirs = sources.array("language").take(link_rows(ctx, quotes, "source_id", sources, "source_id"))
         return v.rows(pc.and_(v.filled(mine), pc.not_equal(theirs, mine)))
 
 
@@ -188,14 +198,21 @@ class EventDates(Check):
         from kuril_data.validate.checks import vector as v
 
         events, documents = unit.table, ctx.tables["documents"]
-        kind, doc, date = events.array("kind"), events.array("document_id"), events.array("date")
-        doc_date = v.lookup(doc, documents.array("document_id"), documents.array("date")).fill_null(v.EMPTY)
-        mine_lo, mine_hi = v.date_bounds(date)
-        their_lo, their_hi = v.date_bounds(doc_date)
+        kind = events.array("kind")
+        doc_date = documents.array("date").take(link_rows(ctx, events, "document_id", documents, "document_id"))
+        # Only a signing, or what comes after one, with a dated document is compared: the dates of
+        # those rows alone are parsed.
+        rows = v.rows(pc.and_(pc.is_in(kind, value_set=lit.strings([*_AFTER_SIGNING, "signing"])),
+                              v.filled(doc_date.fill_null(v.EMPTY))))
+        if not len(rows):
+            return rows
+        kind = kind.take(rows)
+        mine_lo, mine_hi = v.date_bounds(events.array("date").take(rows))
+        their_lo, their_hi = v.date_bounds(doc_date.take(rows))
         before = pc.less(mine_hi, their_lo)
         after_signing = pc.and_(pc.is_in(kind, value_set=lit.strings(list(_AFTER_SIGNING))), before)
         signing = pc.and_(pc.equal(kind, lit.lit("signing")), pc.or_(before, pc.greater(mine_lo, their_hi)))
-        return v.rows(pc.or_(after_signing, signing))
+        return rows.filter(pc.or_(after_signing, signing).fill_null(v.FALSE))
 
 
 class ReplyDates(Check):
@@ -221,8 +238,8 @@ class ReplyDates(Check):
         from kuril_data.validate.checks import vector as v
 
         documents = unit.table
-        target, date = documents.array("in_reply_to"), documents.array("date")
-        their_date = v.lookup(target, documents.array("document_id"), date).fill_null(v.EMPTY)
+        date = documents.array("date")
+        their_date = date.take(link_rows(ctx, documents, "in_reply_to", documents, "document_id")).fill_null(v.EMPTY)
         _, mine_hi = v.date_bounds(date)
         their_lo, _ = v.date_bounds(their_date)
         return v.rows(pc.less(mine_hi, their_lo))
@@ -238,12 +255,11 @@ class Disagreements(Check):
             yield TableUnit(ctx.tables["disagreements"])
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
-        count: Counter[str] | None = None
-        for did, line in zip(view.column("disagreement_id"), view.lines, strict=True):
+        ids = list(view.column("disagreement_id"))
+        count = Counter(_occurrences(ctx.tables["disagreement_accounts"], "disagreement_id", ids))
+        for did, line in zip(ids, view.lines, strict=True):
             if not did:
                 continue
-            if count is None:
-                count = Counter(ctx.tables["disagreement_accounts"].column("disagreement_id"))
             if count[did] < 2:
                 yield self.LONE(unit.table, line, "disagreement_id", disagreement=did, count=count[did])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from kuril_data.io.read import Table
@@ -10,7 +10,7 @@ from kuril_data.model.package import ForeignKey, Schema
 from kuril_data.model.text import is_nfc, nfc
 from kuril_data.model.types import FIELD_TYPES
 from kuril_data.report import Problem
-from kuril_data.validate.checks.base import Check, Context, Message, Rows, View, row_list, threads
+from kuril_data.validate.checks.base import Check, Chunked, Context, Message, Rows, View, row_list, threads
 
 
 def typed(schema: Schema, names: tuple[str, ...]) -> list[Callable[[str], Any]] | None:
@@ -30,6 +30,54 @@ def _typed_value(ftype: str) -> Callable[[str], Any]:
         # a cell not of the type is reported as a type-error and compared as its text
         return (ftype, kind.value(text)) if kind.problem(text) is None else text
     return value
+
+
+def rows_of(ctx: Context, table: Table, key: str, values: Sequence[str]) -> list[int | None]:
+    """For each value, the row of its last occurrence in column `key` of `table` (None: absent):
+    what `{v: i for i, v in enumerate(column)}` finds. An Arrow-read table is searched with Arrow,
+    so no Python list or dict of a whole large column is built (or held) for a few lookups; a
+    list-read one through a dict made once per run."""
+    if table.arrow_read:
+        if not len(values):
+            return []
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        # The column probed against the few values (no hash table of the whole column is built).
+        wanted = sorted(set(values))
+        which = pc.index_in(table.array(key), value_set=lit.strings(wanted))
+        hits = v.rows(pc.is_valid(which))
+        last = dict(zip(which.take(hits).to_pylist(), hits.to_pylist(), strict=True))  # a later row overwrites
+        at = {value: last.get(n) for n, value in enumerate(wanted)}
+        return [at[value] for value in values]
+    index = ctx.memo(("rows", table.file, key), lambda: {x: i for i, x in enumerate(table.column(key))})
+    return [index.get(x) for x in values]
+
+
+def lookup(ctx: Context, table: Table, key: str, name: str, values: list[str]) -> dict[str, str | None]:
+    """`name` by `key` for each of `values` (the last row of a key, as a dict of the rows; None:
+    no row), read for these values only."""
+    return dict(zip(values, values_at(table, name, rows_of(ctx, table, key, values)), strict=True))
+
+
+def present(table: Table, name: str, values: Sequence[str]) -> set[str]:
+    """Those of `values` that column `name` of `table` holds (the column probed, no set of it made)."""
+    if not table.arrow_read:
+        return set(values) & set(table.column(name))
+    import pyarrow.compute as pc
+
+    from kuril_data.model import arrow_lit as lit
+
+    column = table.array(name)
+    return set(pc.unique(column.filter(pc.is_in(column, value_set=lit.strings(sorted(set(values)))))).to_pylist())
+
+
+def values_at(table: Table, name: str, rows: Sequence[int | None]) -> list[str | None]:
+    """The values of column `name` in `rows` (None where the row is None)."""
+    got = iter(table.take(name, [r for r in rows if r is not None]))
+    return [next(got) if r is not None else None for r in rows]
 
 
 class KeyUnit(NamedTuple):
@@ -115,52 +163,54 @@ class ForeignKeys(Check):
                 yield LinkUnit(table, fk, target)
 
     def judge(self, ctx: Context, unit: LinkUnit, view: View) -> Iterator[Problem]:
-        table, fk, target = unit
+        table, fk, _ = unit
         cols = [view.column(f) for f in fk.fields]
-        known: set[tuple[Any, ...]] | None = None
-        convert = typed(target.resource.schema, fk.reference)  # a link matches its target's typed value
+        missing = self._missing(ctx, unit, view)
         for i, line in enumerate(view.lines):
             value = tuple(c[i] for c in cols)
-            if not any(value):
-                continue  # an empty optional link is no link
-            if known is None:
-                known = ctx.memo(("keys", target.file, fk.reference), lambda: _key_set(target, fk.reference))
-            if (value if convert is None else tuple(f(v) for f, v in zip(convert, value, strict=True))) not in known:
+            if any(value) and missing(i, value):  # an empty optional link is no link
                 yield self.MISSING(table, line, ",".join(fk.fields), value="/".join(value),
                                    resource=fk.resource, reference="/".join(fk.reference))
 
+    def _missing(self, ctx: Context, unit: LinkUnit, view: View) -> Callable[[int, tuple[str, ...]], bool]:
+        """Whether the link of the view's row i (holding `value`) finds no target row."""
+        table, fk, target = unit
+        convert = typed(target.resource.schema, fk.reference)  # a link matches its target's typed value
+        if convert is None and len(fk.fields) == 1 and view.rows is not None and table.arrow_read:
+            # A finder's candidates of a text link: the finder's index says, no set of every key is made.
+            from kuril_data.model import arrow_lit as lit
+            from kuril_data.validate.checks import vector as v
+
+            index, rows = v.links_into(ctx, target, fk.reference[0])[table.file, fk.fields[0]], view.rows
+            found = Chunked(len(rows), lambda a, b: index.take(lit.ints(row_list(rows[a:b]))).is_valid().to_pylist())
+            return lambda i, value: not found[i]
+        known: list[set[tuple[Any, ...]]] = []  # made at the first link looked up
+
+        def missing(i: int, value: tuple[str, ...]) -> bool:
+            if not known:
+                known.append(ctx.memo(("keys", target.file, fk.reference), lambda: _key_set(target, fk.reference)))
+            return (value if convert is None else tuple(f(v) for f, v in zip(convert, value, strict=True))) \
+                not in known[0]
+        return missing
+
     def find_all(self, ctx: Context, units: list[LinkUnit]) -> list[Rows | None]:
         """Rows with a link whose value is not in the target column. Links into the same column
-        are looked up together (one hash table per target column, side by side); composite keys
-        are judged in full."""
+        are looked up together (`vector.links_into`: one hash table per target column, side by side);
+        composite keys are judged in full."""
         from concurrent.futures import ThreadPoolExecutor
 
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         from kuril_data.validate.checks import vector as v
 
-        groups: dict[tuple[str, str], list[int]] = {}
-        for n, unit in enumerate(units):
-            if len(unit.fk.fields) == 1:
-                groups.setdefault((unit.target.file, unit.fk.reference[0]), []).append(n)
-        jobs = []
-        for (_, column), members in groups.items():
-            arrays = [units[n].table.array(units[n].fk.fields[0]) for n in members]
-            chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
-            jobs.append((pa.chunked_array(chunks, pa.string()), units[members[0]].target.array(column)))
+        targets = {(u.target.file, u.fk.reference[0]): u.target for u in units if len(u.fk.fields) == 1}
         with ThreadPoolExecutor(threads()) as pool:
-            indexes = list(pool.map(lambda job: pc.index_in(job[0], value_set=job[1]), jobs))
+            index = dict(zip(targets, pool.map(lambda t: v.links_into(ctx, targets[t], t[1]), targets), strict=True))
         found: list[Rows | None] = [None] * len(units)
-        for members, index in zip(groups.values(), indexes, strict=True):
-            offset = 0
-            for n in members:
-                table, fk, target = units[n]
-                values = table.array(fk.fields[0])
-                where = index.slice(offset, len(values))
-                offset += len(values)
-                ctx.remember(link_index_key(table, fk.fields[0], target, fk.reference[0]), where)
-                found[n] = v.rows(pc.and_(v.filled(values), pc.is_null(where)))
+        for n, (table, fk, target) in enumerate(units):
+            if len(fk.fields) == 1:
+                where = index[target.file, fk.reference[0]][table.file, fk.fields[0]]
+                found[n] = v.rows(pc.and_(v.filled(table.array(fk.fields[0])), pc.is_null(where)))
         return found
 
 
@@ -173,9 +223,19 @@ def _key_set(target: Table, reference: tuple[str, ...]) -> set[tuple[Any, ...]]:
     return {tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows}
 
 
-def link_index_key(table: Table, name: str, target: Table, column: str) -> tuple[str, ...]:
-    """The memo key of `pc.index_in(table[name], target[column])`, which the foreign-key finder leaves."""
-    return ("index", table.file, name, target.file, column)
+def link_rows(ctx: Context, table: Table, name: str, target: Table, column: str) -> Any:
+    """For each row of `table`, the row of `target` whose `column` holds the row's `name`: the
+    LAST such row (what a dict made from target's rows finds), null where there is none. An
+    Arrow int array (4 or 8 bytes a row), made once per run."""
+    from kuril_data.validate.checks import vector as v
+
+    distinct = v.distinct(ctx, target, column)
+    if distinct:
+        shared = v.links_into(ctx, target, column).get((table.file, name))
+        if shared is not None:
+            return shared
+    return ctx.memo(("link-rows", table.file, name, target.file, column),
+                    lambda: v.last_index(table.array(name), target.array(column), distinct))
 
 
 class OneOfUnit(NamedTuple):
@@ -242,32 +302,20 @@ def _nfc_column(ctx: Context, table: Table, name: str) -> Any:
 
 def _repeats(ctx: Context, table: Table, key: tuple[str, ...]) -> Rows:
     """The rows whose key (after NFC; none where a part is empty) occurs more than once."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     from kuril_data.model import arrow_lit as lit
     from kuril_data.validate.checks import vector as v
 
-    raw = [table.array(k) for k in key]
-    filled = None
-    for a in raw:
-        f = v.filled(a)
-        filled = f if filled is None else pc.and_(filled, f)
-    if len(key) == 1:
-        joined = _nfc_column(ctx, table, key[0])
-    else:  # one string per key, injective: "<length>:<part>:<length>:<part>..."
-        parts: list[Any] = []
-        for k in key:
-            value = _nfc_column(ctx, table, k)
-            parts += [pc.cast(pc.utf8_length(value), pa.string()), value]
-        joined = pc.binary_join_element_wise(*parts, lit.lit(":"))
-    complete = not table.num_rows or pc.all(filled).as_py()
-    if not complete:
-        joined = pc.if_else(filled, joined, lit.lit(None))  # empty parts: no key
-    counts = pc.value_counts(joined)
-    if complete and len(key) == 1 and joined is raw[0]:  # what vector.distinct would count again
-        ctx.memo(("distinct", table.file, key[0]), lambda: len(counts) == table.num_rows)
-    repeated = counts.filter(pc.and_(pc.greater(counts.field("counts"), v.ONE), pc.is_valid(counts.field("values"))))
-    if not len(repeated):
-        return []
-    return v.rows(pc.is_in(joined, value_set=repeated.field("values")))
+    values = [_nfc_column(ctx, table, k) for k in key]
+    if len(key) == 1 and values[0] is table.array(key[0]) and v.distinct(ctx, table, key[0]):
+        return []  # every value different (the distinctness other checks' lookups share), none changed by NFC
+    codes, size = v.group_codes(*values, distinct_at=table.num_rows)  # equal codes <=> equal keys
+    if size == table.num_rows:
+        return []  # every key different
+    empty = None
+    for value in values:
+        empty = v.any_of(empty, pc.invert(v.filled(value)))
+    if table.num_rows and pc.any(empty).as_py():
+        codes = pc.if_else(empty, lit.lit(None).cast(codes.type), codes)  # an empty part: no key
+    return v.rows(v.repeated(codes))

@@ -10,6 +10,7 @@ from kuril_data.io.read import Table
 from kuril_data.model.package import ForeignKey
 from kuril_data.report import Problem
 from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
+from kuril_data.validate.checks.keys import lookup, rows_of
 
 
 class SelfLink(NamedTuple):
@@ -36,7 +37,7 @@ class Cycles(Check):
         key, link = fk.reference[0], fk.fields[0]
         parent = {k: v for k, v in zip(view.column(key), view.column(link), strict=True) if v}
         order = {k: n for n, k in enumerate(parent)}
-        line_of: dict[str, int] | None = None  # each id's last line, made at the first loop
+        loops: list[list[str]] = []
         done: set[str] = set()
         for start in parent:
             if start in done:
@@ -49,17 +50,34 @@ class Cycles(Check):
             if node in path:  # the walk closed a loop that no earlier walk had reached
                 members = list(path)[path[node]:]
                 first = min(range(len(members)), key=lambda n: order[members[n]])
-                loop = members[first:] + members[:first]
-                if line_of is None:
-                    line_of = dict(zip(table.column(key), table.lines, strict=True))
-                yield self.LOOP(table, line_of[loop[0]], link, field=link, loop=" → ".join([*loop, loop[0]]))
+                loops.append(members[first:] + members[:first])
             done.update(path)
+        # Each loop's line: the last line of its first member's id in the whole table.
+        rows = rows_of(ctx, table, key, [loop[0] for loop in loops])
+        for loop, row in zip(loops, rows, strict=True):
+            line = table.line(row) if row is not None else None
+            yield self.LOOP(table, line, link, field=link, loop=" → ".join([*loop, loop[0]]))
 
     def find(self, ctx: Context, unit: SelfLink) -> Rows:
-        """The rows that have a link (the others are no node of the walk)."""
-        from kuril_data.validate.checks import vector as v
+        """The rows whose walk along the links reaches a loop (the others close none and stop no
+        walk that does), found by pointer doubling over the rows' link targets. When an id is on
+        more than one row, every row that has a link."""
+        import pyarrow.compute as pc
 
-        return v.rows(v.filled(unit.table.array(unit.fk.fields[0])))
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+        from kuril_data.validate.checks.keys import link_rows
+
+        table, fk = unit
+        linked = v.filled(table.array(fk.fields[0]))
+        if not v.distinct(ctx, table, fk.reference[0]):
+            return v.rows(linked)
+        step = link_rows(ctx, table, fk.fields[0], table, fk.reference[0]).cast("int64")
+        step = pc.if_else(linked, step, lit.lit(None).cast("int64"))  # an empty link leads nowhere
+        walked = 1
+        while walked < table.num_rows:  # after n steps a walk that goes on is in a loop
+            step, walked = step.take(step), walked * 2
+        return v.rows(pc.is_valid(step))
 
 
 class TranslationUnit(NamedTuple):
@@ -80,12 +98,11 @@ class Translations(Check):
 
     def judge(self, ctx: Context, unit: TranslationUnit, view: View) -> Iterator[Problem]:
         table, key, lang = unit
-        language: dict[str, str] | None = None
-        for target, mine, line in zip(view.column("translation_of"), view.column(lang), view.lines, strict=True):
+        targets = list(view.column("translation_of"))
+        language = lookup(ctx, table, key, lang, targets)  # '' where the header lacks the column
+        for target, mine, line in zip(targets, view.column(lang), view.lines, strict=True):
             if not (target and mine):
                 continue
-            if language is None:  # '' where the header lacks the column
-                language = dict(zip(table.column(key), table.column(lang), strict=True))
             if language.get(target) == mine:
                 yield self.SAME_LANGUAGE(table, line, "translation_of", target=target, language=mine)
 
@@ -93,8 +110,9 @@ class Translations(Check):
         import pyarrow.compute as pc
 
         from kuril_data.validate.checks import vector as v
+        from kuril_data.validate.checks.keys import link_rows
 
         table, key, lang = unit
         targets, mine = table.array("translation_of"), table.array(lang)
-        theirs = v.lookup(targets, table.array(key), mine)
+        theirs = mine.take(link_rows(ctx, table, "translation_of", table, key))
         return v.rows(pc.and_(pc.and_(v.filled(targets), v.filled(mine)), pc.equal(theirs, mine)))

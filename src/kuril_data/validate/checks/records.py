@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from kuril_data.io.read import Table
 from kuril_data.model import dates
 from kuril_data.report import Problem
-from kuril_data.validate.checks.base import Check, Context, Message, Rows, View
+from kuril_data.validate.checks.base import CHUNK, Check, Context, Message, Rows, View
+from kuril_data.validate.checks.keys import link_rows, lookup, rows_of, values_at
 
 # Events that bring their document into being: they cannot precede what that document answers.
 _ISSUING = ("dispatch", "signing", "publication")
@@ -24,29 +25,6 @@ class TableUnit(NamedTuple):
 
 def _index(table: Table, key: str, value: str) -> dict[str, str]:
     return dict(zip(table.column(key), table.column(value), strict=True))
-
-
-def rows_of(ctx: Context, table: Table, key: str, values: Sequence[str]) -> list[int | None]:
-    """For each value, the row of its last occurrence in column `key` of `table` (None: absent):
-    what `{v: i for i, v in enumerate(column)}` finds. An Arrow-read table is searched with Arrow,
-    so no Python list or dict of a whole large column is built (or held) for a few lookups; a
-    list-read one through a dict made once per run."""
-    if table.arrow_read:
-        if not len(values):
-            return []
-        from kuril_data.model import arrow_lit as lit
-        from kuril_data.validate.checks import vector as v
-
-        found = v.last_index(lit.strings(list(values)), table.array(key), v.distinct(ctx, table, key))
-        return list(found.to_pylist())
-    index = ctx.memo(("rows", table.file, key), lambda: {x: i for i, x in enumerate(table.column(key))})
-    return [index.get(x) for x in values]
-
-
-def values_at(table: Table, name: str, rows: Sequence[int | None]) -> list[str | None]:
-    """The values of column `name` in `rows` (None where the row is None)."""
-    got = iter(table.take(name, [r for r in rows if r is not None]))
-    return [next(got) if r is not None else None for r in rows]
 
 
 def _range(value: str) -> dates.DateRange | None:
@@ -87,21 +65,24 @@ class DateBounds(Check):
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         table = unit.table
         documents = ctx.tables["documents"]
-        doc_date = ctx.memo(("dates", "documents"), lambda: _index(documents, "document_id", "date"))
-        replies = ctx.memo(("replies", "documents"), lambda: _index(documents, "document_id", "in_reply_to"))
         if table.resource.name == "documents":
-            for target, when, line in zip(view.column("in_reply_to"), view.column("date"), view.lines, strict=True):
+            targets = list(view.column("in_reply_to"))
+            doc_date = lookup(ctx, documents, "document_id", "date", targets)
+            for target, when, line in zip(targets, view.column("date"), view.lines, strict=True):
                 yield from self._reply(table, line, when, target, doc_date, "this document replies to")
             return
-        event_date = ctx.memo(("dates", "events"), lambda: _index(table, "event_id", "date"))
-        for kind, doc, parent, when, line in zip(view.column("kind"), view.column("document_id"),
-                                                 view.column("part_of"), view.column("date"), view.lines,
-                                                 strict=True):
+        # The bounds of these rows only: the dates of their parents, documents, and what those reply to.
+        parents, docs = list(view.column("part_of")), list(view.column("document_id"))
+        event_date = lookup(ctx, table, "event_id", "date", parents)
+        replies = lookup(ctx, documents, "document_id", "in_reply_to", docs)
+        doc_date = lookup(ctx, documents, "document_id", "date", docs + [r or "" for r in replies.values()])
+        for kind, doc, parent, when, line in zip(view.column("kind"), docs, parents, view.column("date"),
+                                                 view.lines, strict=True):
             mine = _range(when)
             if mine is None:
                 continue
             if parent:
-                whole = _range(event_date.get(parent, ""))
+                whole = _range(event_date.get(parent) or "")
                 if whole is not None:
                     how = _beyond(mine, whole, whole)
                     if how:
@@ -111,18 +92,41 @@ class DateBounds(Check):
                             (whole.latest and mine.earliest and mine.earliest > whole.latest):
                         yield self.OUTSIDE(table, line, "date", date=when, bound=event_date[parent], parent=parent)
             if kind == "signing" and doc_date.get(doc):
-                signed = _range(doc_date[doc])
+                signed = _range(doc_date[doc] or "")
                 how = _beyond(mine, signed, signed) if signed else None
                 if how:
                     yield self.VAGUER(table, line, "date", date=when, how=how, bound=doc_date[doc],
                                       why=f"the date of {doc!r}, which it signs")
             if kind in _ISSUING and replies.get(doc):
-                yield from self._reply(table, line, when, replies[doc], doc_date,
+                yield from self._reply(table, line, when, replies[doc] or "", doc_date,
                                        f"{doc!r}, which it issues, replies to")
 
-    def _reply(self, table: Table, line: int, when: str, target: str, doc_date: dict[str, str],
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        """Dated rows that have a bound: a parent event, or a document it signs or issues (events);
+        a document it replies to (documents). An empty id names a record too if one has it."""
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        table, documents = unit.table, ctx.tables["documents"]
+        ids = documents.array("document_id")
+        empty_id = bool(len(ids)) and not pc.all(v.filled(ids)).as_py()
+
+        def names(column: str) -> Any:  # the rows whose `column` may name a document
+            values = table.array(column)
+            return v.filled(values) if not empty_id else pc.is_valid(values)
+
+        if table.resource.name == "documents":
+            bounded = names("in_reply_to")
+        else:
+            kinds = pc.is_in(table.array("kind"), value_set=lit.strings(["signing", *_ISSUING]))
+            bounded = pc.or_(v.filled(table.array("part_of")), pc.and_(kinds, names("document_id")))
+        return v.rows(pc.and_(v.filled(table.array("date")), bounded))
+
+    def _reply(self, table: Table, line: int, when: str, target: str, doc_date: dict[str, str | None],
                what: str) -> Iterator[Problem]:
-        mine, answered = _range(when), _range(doc_date.get(target, ""))
+        mine, answered = _range(when), _range(doc_date.get(target) or "")
         if mine is None or answered is None:
             return
         how = _beyond(mine, answered, None)
@@ -158,6 +162,16 @@ class DateCitation(Check):
             if not dates.has_date_expression(text or ""):
                 yield self.UNDATED(unit.table, line, "date_citation_id", citation=cid)
 
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        """Events whose date citation is a citation: the judgement reads only these."""
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+
+        events = unit.table
+        cited = link_rows(ctx, events, "date_citation_id", ctx.tables["citations"], "citation_id")
+        return v.rows(pc.and_(v.filled(events.array("date_citation_id")), pc.is_valid(cited)))
+
 
 # The records every other record should reach: a warning names one that nothing refers to.
 _REFERRED = ("actors", "places", "documents")
@@ -183,14 +197,26 @@ class Unreferenced(Check):
                 yield RefUnit(table, table.resource.schema.primary_key[0])
 
     def judge(self, ctx: Context, unit: RefUnit, view: View) -> Iterator[Problem]:
-        referred: set[str] | None = None
-        for rid, line in zip(view.column(unit.key), view.lines, strict=True):
-            if not rid:
-                continue
-            if referred is None:
-                referred = ctx.memo(("referred", unit.table.resource.name), lambda: _referred(ctx, unit.table))
-            if rid not in referred:
+        ids = view.column(unit.key)
+        if unit.table.arrow_read and view.rows is not None:  # a finder's few candidates: looked up with Arrow
+            from kuril_data.model import arrow_lit as lit
+
+            referred: Sequence[bool] = _referred_mask(ctx, unit.table, lit.strings(list(ids))).to_pylist()
+        else:
+            known = ctx.memo(("referred", unit.table.resource.name), lambda: _referred(ctx, unit.table))
+            referred = [rid in known for rid in ids]
+        for rid, seen, line in zip(ids, referred, view.lines, strict=True):
+            if rid and not seen:
                 yield self.UNREFERENCED(unit.table, line, unit.key, record=rid)
+
+    def find(self, ctx: Context, unit: RefUnit) -> Rows:
+        """The records no other record refers to (`_referred_mask`)."""
+        import pyarrow.compute as pc
+
+        from kuril_data.validate.checks import vector as v
+
+        ids = unit.table.array(unit.key)
+        return v.rows(pc.and_(v.filled(ids), pc.invert(_referred_mask(ctx, unit.table, ids))))
 
 
 def _all_readable(ctx: Context, target: str) -> bool:
@@ -226,25 +252,13 @@ def _referred(ctx: Context, target: Table) -> set[str]:
     found: set[str] = set()
     for table, column, self_ref in _referring(ctx, name):
         found.update(_distinct(table, column, key if self_ref else None))
-    # A disagreement account (a table that refers to none of the cited records directly) whose
-    # citation is one of this record's counts as a reference: the record is part of the disagreement.
     citations = ctx.tables.get("citations")
-    if citations is None:
-        return found
-    cited_resources = {fk.resource for fk in citations.resource.schema.foreign_keys
-                       if len(fk.fields) == 1 and fk.fields[0] in citations.resource.schema.exactly_one_of}
-    cited_by = next((fk.fields[0] for fk in citations.resource.schema.foreign_keys
-                     if fk.resource == name and fk.fields[0] in citations.resource.schema.exactly_one_of), None)
-    if cited_by is None:
+    cited_by = _cited_by(citations, name) if citations is not None else None
+    if citations is None or cited_by is None:
         return found
     used: set[str] = set()
-    for table in ctx.tables.values():
-        fks = table.resource.schema.foreign_keys
-        if table is citations or any(fk.resource in cited_resources for fk in fks):
-            continue
-        for fk in fks:
-            if fk.resource == "citations" and len(fk.fields) == 1 and fk.fields[0] in table.columns:
-                used.update(_distinct(table, fk.fields[0]))
+    for table, column in _citing_accounts(ctx, citations):
+        used.update(_distinct(table, column))
     if citations.arrow_read:  # the record of each used citation, without a list of every citation
         import pyarrow.compute as pc
 
@@ -256,6 +270,53 @@ def _referred(ctx: Context, target: Table) -> set[str]:
     found.update(rid for cid, rid in zip(citations.column("citation_id"), citations.column(cited_by), strict=True)
                  if rid and cid in used)
     return found
+
+
+def _cited_by(citations: Table, target: str) -> str | None:
+    """The citations' column naming a record of `target`, if it has one."""
+    schema = citations.resource.schema
+    return next((fk.fields[0] for fk in schema.foreign_keys
+                 if fk.resource == target and fk.fields[0] in schema.exactly_one_of), None)
+
+
+def _citing_accounts(ctx: Context, citations: Table) -> Iterator[tuple[Table, str]]:
+    """(table, column) of every citation link in a table that refers to none of the cited records
+    directly (a disagreement account): a record whose citation it uses is part of what it records."""
+    schema = citations.resource.schema
+    cited = {fk.resource for fk in schema.foreign_keys if len(fk.fields) == 1 and fk.fields[0] in schema.exactly_one_of}
+    for table in ctx.tables.values():
+        fks = table.resource.schema.foreign_keys
+        if table is citations or any(fk.resource in cited for fk in fks):
+            continue
+        for fk in fks:
+            if fk.resource == "citations" and len(fk.fields) == 1 and fk.fields[0] in table.columns:
+                yield table, fk.fields[0]
+
+
+def _referred_mask(ctx: Context, target: Table, ids: Any) -> Any:
+    """Whether some other record refers to each of `ids` (what `_referred` holds), with Arrow:
+    each referring column probed, no set of its values made in Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kuril_data.validate.checks import vector as v
+
+    name, key = target.resource.name, target.resource.schema.primary_key[0]
+    found = pc.is_in(ids, value_set=ids.slice(0, 0))  # all false
+    for table, column, self_ref in _referring(ctx, name):
+        values = table.array(column)
+        if self_ref:
+            values = values.filter(pc.not_equal(values, table.array(key)))
+        found = pc.or_(found, pc.is_in(ids, value_set=values))
+    citations = ctx.tables.get("citations")
+    cited_by = _cited_by(citations, name) if citations is not None else None
+    used = [table.array(column) for table, column in _citing_accounts(ctx, citations)] \
+        if citations is not None and cited_by is not None else []
+    if citations is not None and cited_by is not None and used:
+        used_ids = pa.chunked_array(used, pa.string())
+        hit = pc.is_in(citations.array("citation_id"), value_set=used_ids.filter(v.filled(used_ids)))
+        found = pc.or_(found, pc.is_in(ids, value_set=citations.array(cited_by).filter(hit)))
+    return pc.and_(found, v.filled(ids))
 
 
 def _distinct(table: Table, column: str, own: str | None = None) -> set[str]:
@@ -327,6 +388,17 @@ class OfficialTextSource(Check):
             if voice == "official-text" and kind is not None and kind != "document-compendium":
                 yield self.SOURCE(unit.table, line, "voice", source=source, kind=kind)
 
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        quotes, sources = unit.table, ctx.tables["sources"]
+        kind = sources.array("kind").take(link_rows(ctx, quotes, "source_id", sources, "source_id"))
+        return v.rows(pc.and_(pc.equal(quotes.array("voice"), lit.lit("official-text")),
+                              pc.not_equal(kind, lit.lit("document-compendium"))))
+
 
 class LinkBasis(Check):
     """A link between an actor and an event or document rests on its citation: the excerpt names the
@@ -350,34 +422,70 @@ class LinkBasis(Check):
             if table is not None and {"actor_id", "citation_id", "basis", "note"} <= set(table.columns):
                 yield TableUnit(table)
 
-    def _names(self, ctx: Context) -> dict[str, list[str]]:
-        def build() -> dict[str, list[str]]:
-            names: dict[str, list[str]] = {}
-            for table in (ctx.tables.get("actor_names"), ctx.tables.get("actors")):
-                if table is not None and {"actor_id", "name"} <= set(table.columns):
-                    for actor, name in zip(table.column("actor_id"), table.column("name"), strict=True):
-                        if name:
-                            names.setdefault(actor, []).append(name.casefold())
-            return names
-        return ctx.memo(("actor-spellings",), build)
-
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
-        names = self._names(ctx)
+        """CHUNK rows at a time: the excerpts and spellings of one chunk's links are held, not all."""
         cites = ctx.tables["citations"]
-        cids = list(view.column("citation_id"))
-        evidence = values_at(cites, "evidence", rows_of(ctx, cites, "citation_id", cids))
-        rows = zip(view.column("actor_id"), cids, evidence, view.column("basis"),
-                   view.column("note"), view.lines, strict=True)
-        for actor, citation, text, basis, note, line in rows:
-            if basis == "inferred":
-                if not note:
-                    yield self.NO_NOTE(unit.table, line, "note")
-                continue
-            if text is None or actor not in names:
-                continue  # a dangling key is foreign-key's to report
-            folded = text.casefold()
-            if not any(name in folded for name in names[actor]):
-                yield self.UNNAMED(unit.table, line, "citation_id", citation=citation, actor=actor)
+        columns = [view.column(n) for n in ("actor_id", "citation_id", "basis", "note")]
+        lines = view.lines
+        for start in range(0, len(lines), CHUNK):
+            actors, cids, bases, notes = (c[start:start + CHUNK] for c in columns)
+            stated = [k for k, basis in enumerate(bases) if basis != "inferred"]
+            names = _spellings(ctx, {actors[k] for k in stated})
+            # The excerpts of the links not marked inferred only (the only ones read).
+            excerpt = dict(zip(stated, values_at(cites, "evidence", rows_of(ctx, cites, "citation_id",
+                                                                            [cids[k] for k in stated])), strict=True))
+            for k, (actor, citation, basis, note, line) in enumerate(zip(
+                    actors, cids, bases, notes, lines[start:start + CHUNK], strict=True)):
+                if basis == "inferred":
+                    if not note:
+                        yield self.NO_NOTE(unit.table, line, "note")
+                    continue
+                text = excerpt[k]
+                if text is None or actor not in names:
+                    continue  # a dangling key is foreign-key's to report
+                folded = text.casefold()
+                if not any(name in folded for name in names[actor]):
+                    yield self.UNNAMED(unit.table, line, "citation_id", citation=citation, actor=actor)
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        """Links marked inferred without a note, and every link not marked inferred (whether its
+        excerpt names the actor is Python's casefold and substring search, done on these only)."""
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        table = unit.table
+        inferred = pc.equal(table.array("basis"), lit.lit("inferred"))
+        return v.rows(pc.invert(pc.and_(inferred, v.filled(table.array("note")))))
+
+
+def _spellings(ctx: Context, actors: set[str]) -> dict[str, list[str]]:
+    """The casefolded spellings of each of `actors`: its names in actor_names, then its own name
+    (read for these actors only)."""
+    names: dict[str, list[str]] = {}
+    if not actors:
+        return names
+    for table in (ctx.tables.get("actor_names"), ctx.tables.get("actors")):
+        if table is None or not {"actor_id", "name"} <= set(table.columns):
+            continue
+        rows = _rows_with(table, "actor_id", actors)
+        for actor, name in zip(table.take("actor_id", rows), table.take("name", rows), strict=True):
+            if name:
+                names.setdefault(actor, []).append(name.casefold())
+    return names
+
+
+def _rows_with(table: Table, name: str, values: set[str]) -> list[int]:
+    """The rows (in order) whose `name` is one of `values`."""
+    if table.arrow_read:
+        import pyarrow.compute as pc
+
+        from kuril_data.model import arrow_lit as lit
+        from kuril_data.validate.checks import vector as v
+
+        return list(v.rows(pc.is_in(table.array(name), value_set=lit.strings(sorted(values)))).to_pylist())
+    return [i for i, x in enumerate(table.column(name)) if x in values]
 
 
 class RepeatedAccount(Check):
@@ -397,17 +505,17 @@ class RepeatedAccount(Check):
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         cites = ctx.tables["citations"]
-        table = unit.table
+        disagreements, citations = view.column("disagreement_id"), view.column("citation_id")
         # The passage of each citation an account cites (only those: the citations table is larger).
-        cids = sorted(set(table.column("citation_id")))
+        cids = sorted(set(citations))
         rows = rows_of(ctx, cites, "citation_id", cids)
         passage = {cid: (src, loc, " ".join((ev or "").split())) for cid, j, src, loc, ev in zip(
             cids, rows, values_at(cites, "source_id", rows), values_at(cites, "locator", rows),
             values_at(cites, "evidence", rows), strict=True) if j is not None}
-        # The judgement needs every account of a disagreement, not only the rows of the view.
+        # Every account of a disagreement that could repeat another is in the view (see `find`).
         seen: dict[str, list[str]] = {}
         first: dict[tuple[str, str], str] = {}
-        for disagreement, citation in zip(table.column("disagreement_id"), table.column("citation_id"), strict=True):
+        for disagreement, citation in zip(disagreements, citations, strict=True):
             here = passage.get(citation)
             if here is not None:
                 for other in seen.get(disagreement, []):
@@ -416,12 +524,24 @@ class RepeatedAccount(Check):
                         first.setdefault((disagreement, citation), other)
                         break
                 seen.setdefault(disagreement, []).append(citation)
-        for disagreement, citation, line in zip(view.column("disagreement_id"), view.column("citation_id"),
-                                                view.lines, strict=True):
+        for disagreement, citation, line in zip(disagreements, citations, view.lines, strict=True):
             repeated = first.get((disagreement, citation))
             if repeated is not None:
                 yield self.TWICE(unit.table, line, "citation_id", citation=citation, other=repeated,
                                  disagreement=disagreement)
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        """Every account of a disagreement whose citation has the source and locator of another
+        of its accounts' citations: only such accounts can repeat one another, and all of each
+        group are kept, so the judgement finds the same first account of a passage."""
+
+        from kuril_data.validate.checks import vector as v
+
+        table, cites = unit.table, ctx.tables["citations"]
+        j = link_rows(ctx, table, "citation_id", cites, "citation_id")  # null: no passage, never compared
+        codes, _ = v.group_codes(table.array("disagreement_id"), cites.array("source_id").take(j),
+                                 cites.array("locator").take(j))
+        return v.rows(v.repeated(codes))
 
 
 # A line reference, in a locator ("line 5", "lines 5-7") or in running text of a note ("(line 134)").
@@ -433,18 +553,23 @@ def _span(text: str) -> tuple[int, int] | None:
     return (int(m.group(1)), int(m.group(2) or m.group(1))) if m else None
 
 
-def _cited_at_lines(cites: Table, key: str) -> list[int]:
-    """The citations that cite a record (`key` filled) at lines their locator names: the only ones
-    `_span` finds a span in (found with Arrow when the table was read by it)."""
+def _cited_at_lines(cites: Table, key: str, sources: set[str]) -> list[int]:
+    """The citations from one of `sources` that cite a record (`key` filled) at lines their locator
+    names: the only ones `_span` finds a span in (found with Arrow when the table was read by it)."""
+    if not sources:
+        return []
     if cites.arrow_read:
         import pyarrow.compute as pc
 
+        from kuril_data.model import arrow_lit as lit
         from kuril_data.validate.checks import vector as v
 
         lined = pc.match_substring_regex(cites.array("locator"), r"\Alines? [1-9]")
-        return list(v.rows(pc.and_(v.filled(cites.array(key)), lined)).to_pylist())
-    return [i for i, (rid, locator) in enumerate(zip(cites.column(key), cites.column("locator"), strict=True))
-            if rid and _span(locator)]
+        mine = pc.is_in(cites.array("source_id"), value_set=lit.strings(sorted(sources)))
+        return list(v.rows(pc.and_(pc.and_(v.filled(cites.array(key)), mine), lined)).to_pylist())
+    return [i for i, (rid, source, locator) in enumerate(zip(cites.column(key), cites.column("source_id"),
+                                                             cites.column("locator"), strict=True))
+            if rid and source in sources and _span(locator)]
 
 
 class RoleDates(Check):
@@ -468,32 +593,38 @@ class RoleDates(Check):
                 and {"citation_id", "source_id", "locator", "evidence"} <= set(cites.columns):
             yield TableUnit(roles)
 
-    def _dated(self, ctx: Context) -> dict[str, list[tuple[int, int, str]]]:
-        """By source: (first line, last line, date) of every dated event and document cited there."""
-        def build() -> dict[str, list[tuple[int, int, str]]]:
-            cites = ctx.tables["citations"]
-            found: dict[str, list[tuple[int, int, str]]] = {}
-            for name, key in (("events", "event_id"), ("documents", "document_id")):
-                table = ctx.tables.get(name)
-                if table is None or key not in cites.columns or not {key, "date"} <= set(table.columns):
-                    continue
-                when = _index(table, key, "date")
-                rows = _cited_at_lines(cites, key)
-                for rid, source, locator in zip(cites.take(key, rows), cites.take("source_id", rows),
-                                                cites.take("locator", rows), strict=True):
-                    span = _span(locator)
-                    if rid and when.get(rid) and span:
-                        found.setdefault(source, []).append((*span, when[rid]))
-            return found
-        return ctx.memo(("dated-by-line",), build)
+    def _dated(self, ctx: Context, sources: set[str]) -> dict[str, list[tuple[int, int, str]]]:
+        """By source (of `sources` only): (first line, last line, date) of every dated event and
+        document cited there."""
+        cites = ctx.tables["citations"]
+        found: dict[str, list[tuple[int, int, str]]] = {}
+        for name, key in (("events", "event_id"), ("documents", "document_id")):
+            table = ctx.tables.get(name)
+            if table is None or key not in cites.columns or not {key, "date"} <= set(table.columns):
+                continue
+            rows = _cited_at_lines(cites, key, sources)
+            rids = cites.take(key, rows)
+            when = values_at(table, "date", rows_of(ctx, table, key, rids))  # the last row of each id, as a dict
+            for rid, source, locator, date in zip(rids, cites.take("source_id", rows), cites.take("locator", rows),
+                                                  when, strict=True):
+                span = _span(locator)
+                if rid and date and span:
+                    found.setdefault(source, []).append((*span, date))
+        return found
+
+    def find(self, ctx: Context, unit: TableUnit) -> Rows:
+        """Roles with a date: the others have nothing to compare."""
+        from kuril_data.validate.checks import vector as v
+
+        return v.rows(v.filled(unit.table.array("date")))
 
     def judge(self, ctx: Context, unit: TableUnit, view: View) -> Iterator[Problem]:
         cites = ctx.tables["citations"]
-        dated = self._dated(ctx)
         cids = list(view.column("citation_id"))
         rows = rows_of(ctx, cites, "citation_id", cids)
-        cited = zip(values_at(cites, "locator", rows), values_at(cites, "evidence", rows),
-                    values_at(cites, "source_id", rows), strict=True)
+        sources = values_at(cites, "source_id", rows)
+        dated = self._dated(ctx, {s for s in sources if s is not None})
+        cited = zip(values_at(cites, "locator", rows), values_at(cites, "evidence", rows), sources, strict=True)
         for when, citation, note, line, (locator, evidence, source) in zip(
                 view.column("date"), cids, view.column("note"), view.lines, cited, strict=True):
             mine = _range(when)

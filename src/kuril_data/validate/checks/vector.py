@@ -43,8 +43,7 @@ def filled(array: Any) -> Any:
 
 def distinct(ctx: Context, table: Table, name: str) -> bool:
     """Whether every value of the column is different (counted once per run)."""
-    return ctx.memo(("distinct", table.file, name),
-                    lambda: bool(pc.count_distinct(table.array(name)).as_py() == table.num_rows))
+    return bool(links_into(ctx, table, name)[DISTINCT])  # found with the links into the column
 
 
 def last_index(values: Any, keys: Any, is_distinct: bool | None = None) -> Any:
@@ -306,3 +305,82 @@ def _sure_intervals(array: Any) -> Any:
         coarse = pc.or_(pc.equal(pc.utf8_length(start), size), pc.equal(pc.utf8_length(end), size))
         ordered = pc.if_else(pc.not_equal(s, e), pc.greater(e, s), pc.or_(coarse, ordered))
     return pc.and_(interval, ordered)
+
+
+# ---------------------------------------------------------------- groups of rows (whole-table checks)
+
+
+def group_codes(*arrays: Any, distinct_at: int | None = None) -> tuple[Any, int]:
+    """One int64 code per row, equal where the rows hold equal tuples of values (null where a part
+    is null), and how many different tuples there are: a hash pass over each column (then over
+    integers where the codes would outgrow int64), no joined string per row. With `distinct_at`
+    (the number of rows), the columns are taken smallest first and the codes made dense after
+    each, to stop as soon as the tuples so far are all different (then so are the whole ones)."""
+    if distinct_at is not None:
+        arrays = tuple(sorted(arrays, key=lambda a: a.nbytes))
+    code, size = None, 1
+    for array in arrays:
+        encoded = pc.dictionary_encode(array)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        part, n = encoded.indices.cast(pa.int64()), len(encoded.dictionary)
+        if code is None:
+            code, size = part, n
+        else:
+            if size * n >= 2**62:  # made dense again first
+                code, size = _dense(code)
+            code, size = pc.add(pc.multiply(code, lit.lit(n)), part), size * n
+            if distinct_at is not None:
+                code, size = _dense(code)
+        if size == distinct_at:
+            return code, size
+    if code is None or len(arrays) == 1:
+        return code, size
+    return _dense(code)
+
+
+def _dense(code: Any) -> tuple[Any, int]:
+    encoded = pc.dictionary_encode(code)
+    return encoded.indices.cast(pa.int64()), len(encoded.dictionary) - (1 if encoded.dictionary.null_count else 0)
+
+
+def repeated(codes: Any) -> Any:
+    """True where a (non-null) value occurs more than once."""
+    counts = pc.value_counts(codes)
+    again = counts.filter(pc.and_(pc.greater(counts.field("counts"), ONE), pc.is_valid(counts.field("values"))))
+    return pc.is_in(codes, value_set=again.field("values"))
+
+
+DISTINCT = "distinct"
+
+
+def links_into(ctx: Context, target: Table, column: str) -> dict[Any, Any]:
+    """One hash pass (a dictionary encoding) over `target`'s `column` followed by the values of
+    every one-field foreign key of a table of the context into it, made once per run and shared
+    (`distinct`, the foreign-key finder, `keys.link_rows`): under DISTINCT whether the column's
+    values all differ, and by (table file, name) each link's index into the column, null where its
+    value is not there. The index is the row holding the value only when the column is distinct."""
+
+    def compute() -> dict[Any, Any]:
+        keys = target.array(column)
+        links: dict[Any, Any] = {}
+        for table in ctx.tables.values():
+            for fk in table.resource.schema.foreign_keys:
+                if fk.resource == target.resource.name and fk.reference == (column,) and fk.fields[0] in table.columns:
+                    links[table.file, fk.fields[0]] = table.array(fk.fields[0])
+        encoded = pc.dictionary_encode(pa.chunked_array([keys, *links.values()], pa.string()))
+        codes = pa.chunked_array([c.indices for c in encoded.chunks], pa.int32()).combine_chunks()
+        n = len(keys)
+        # Codes number the values in order of first appearance: the keys come first, so they are
+        # all different exactly when the last one's code is n - 1, and a link's value is a key
+        # exactly when its code is below the number of different keys.
+        known = pc.max(codes.slice(0, n)).as_py() if n else None
+        found: dict[Any, Any] = {DISTINCT: n == 0 or known == n - 1}
+        offset = n
+        for link, array in links.items():
+            part = codes.slice(offset, len(array))
+            offset += len(array)
+            found[link] = pa.nulls(len(part), pa.int32()) if known is None else \
+                pc.if_else(pc.less_equal(part, lit.lit(known).cast(pa.int32())), part, lit.lit(None).cast(pa.int32()))
+        return found
+    return ctx.memo(("links-into", target.file, column), compute)
