@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,38 @@ def test_a_changed_file_exits_2_from_the_cli(clean: Path, tmp_path: Path, monkey
     assert result.exit_code == 2, result.output
     assert "data/quotations.csv: the file changed while it was being validated" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("block", [1, 64, 1 << 20])
+def test_blank_rows_and_long_cells_are_told_in_any_block(clean: Path, tmp_path: Path, block: int) -> None:
+    """Arrow reads only a file with no blank row and no cell over the limit: a row empty in its
+    first column only is read; a blank row or a long cell in a later block leaves the file to the
+    Python reader, which names its line, as it does when the whole file is one block."""
+    shutil.copytree(clean, tmp_path / "ok")
+    package, _ = read_package(tmp_path / "ok")
+    assert package is not None
+    resource = package.resource("event_documents")
+    assert resource is not None
+    path = package.file(resource)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) > 3
+    width = len(resource.schema.names)
+
+    first_empty = [*lines[:2], "," + lines[2].split(",", 1)[1], *lines[3:]]
+    path.write_text("".join(first_empty), encoding="utf-8")
+    table = read_table(package, resource, arrow=True, block_bytes=block)
+    assert table.arrow_read and not table.problems
+    assert table.array(resource.schema.names[0]).to_pylist()[1] == ""
+
+    blank = [*lines, "," * (width - 1) + "\n", *lines[1:2]]
+    path.write_text("".join(blank), encoding="utf-8")
+    table = read_table(package, resource, arrow=True, block_bytes=block)
+    assert not table.arrow_read
+    assert [(p.code, p.line) for p in table.problems] == [("blank-row", len(lines) + 1)]
+
+    path.write_text("".join(lines), encoding="utf-8")
+    longest = max(len(cell) for line in lines[1:] for cell in line.rstrip("\n").split(","))
+    table = read_table(package, resource, read.Limits(max_cell_bytes=longest - 1), arrow=True, block_bytes=block)
+    assert not table.arrow_read and [p.code for p in table.problems] == ["cell-too-large"]
+    assert read_table(package, resource, read.Limits(max_cell_bytes=longest), arrow=True,
+                      block_bytes=block).arrow_read

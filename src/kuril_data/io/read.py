@@ -489,20 +489,23 @@ def _read_blocks(table: Table, path: Path, limits: Limits, block_bytes: int, spi
                 return False
             if parsed.num_rows != count:
                 return False
-            blank = None
+            blank = None  # the rows empty in every column so far (indices): a blank row is empty in all
             for name in names:
                 col = parsed.column(name)
                 col = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
-                size = pc.binary_length(col)
-                if pc.max(size).as_py() > limits.max_cell_bytes:
+                # No cell is longer than all of the column's characters: measured only when those could be.
+                if _text_bytes(col) > limits.max_cell_bytes \
+                        and pc.max(pc.binary_length(col)).as_py() > limits.max_cell_bytes:
                     return False
-                empty = pc.equal(col, nothing)
-                blank = empty if blank is None else pc.and_(blank, empty)
-                if spill is not None and not layout and pc.mean(size).as_py() >= spill:
+                if blank is None:
+                    blank = pc.indices_nonzero(pc.equal(col, nothing))
+                elif len(blank):
+                    blank = blank.filter(pc.equal(col.take(blank), nothing))
+                if spill is not None and not layout and count and _text_bytes(col) / count >= spill:
                     spilled.add(name)  # decided on the first block
                 if name not in spilled:
                     parts[name].append(col)
-            if pc.any(blank).as_py():
+            if blank is not None and len(blank):
                 return False
             layout.append((offset, len(raw), rows - count, count))
             offset += len(raw)
@@ -519,6 +522,14 @@ def _read_blocks(table: Table, path: Path, limits: Limits, block_bytes: int, spi
     table.columns = LazyColumns(table)
     table._lines, table._num_rows = None, rows
     return True
+
+
+def _text_bytes(col: Any) -> int:
+    """The bytes of a string array's values (its offsets' span), without reading the values."""
+    if not len(col):
+        return 0
+    offsets = memoryview(col.buffers()[1]).cast("i")
+    return offsets[col.offset + len(col)] - offsets[col.offset]
 
 
 def _jemalloc(pa: Any) -> None:
