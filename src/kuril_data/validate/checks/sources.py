@@ -3,7 +3,6 @@ evidence and names verbatim at their locator. No finder: these read every row an
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -91,6 +90,8 @@ def _read_sources(ctx: Context) -> _Loaded:
     sources = ctx.tables.get("sources")
     if sources is None or ctx.sources_dir is None:
         return _Loaded({}, [])
+    import hashlib  # only with --sources: OpenSSL's start-up is ~3 ms
+
     texts: dict[str, SourceText] = {}
     problems: list[Problem] = []
     for sid, name, digest, line in zip(*(sources.column(c) for c in ("source_id", "path", "sha256")),
