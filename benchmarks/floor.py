@@ -242,8 +242,9 @@ def main(argv: list[str] | None = None) -> int:
             cmds = {k: kuril(src, "validate", "--sources", str(SEEDS), str(ROOT), "--format", "json")
                     for k, src in trees.items()}
             interleaved(cmds, 1)  # warm-up: page cache
-            notes.append(f"real package: load average {load_average()} before its runs")
+            start = load_average()
             real = interleaved(cmds, args.real_repeat)
+            notes.append(f"real package: load average {start} before its runs, {load_average()} after")
             b, a = real["before"], real["after"]
             emit("real + sources", f"validate wall, cold process (median of {args.real_repeat}; exit {a.status})",
                  f"{b.wall:.2f} s", f"{a.wall:.2f} s", "—", "—", f"≤ {TARGET_COLD} s", met(a.wall <= TARGET_COLD))
@@ -279,8 +280,9 @@ def measure_size(label: str, rows: int, args: argparse.Namespace, trees: dict[st
     cmds = {k: kuril(src, "validate", str(pkg), "--format", "json", "--max-problems", "0", *limits)
             for k, src in trees.items() if k == "after" or run_before}
     cmds["floor"] = [sys.executable, "-c", FLOOR, str(pkg)]
-    notes.append(f"{label}: load average {load_average()} before its runs")
+    start = load_average()
     got = interleaved(cmds, args.repeat)
+    notes.append(f"{label}: load average {start} before its runs, {load_average()} after")
     a, floor, b = got["after"], got["floor"], got.get("before")
     clean = all(report(r).get("valid") is True for r in (a, b) if r is not None)
     wall = f"validate wall{'' if clean else ' (NOT clean: exit ' + str(a.status) + ')'}"

@@ -150,7 +150,7 @@ def test_floor_prints_every_part_of_one_run_on_a_tiny_size(tmp_path: Path) -> No
     text = out.read_text(encoding="utf-8")
     lines = text.splitlines()
     assert "| size | measure | before | after | baseline | after vs baseline | target | met |" in lines
-    assert "Load average (1/5/15 min) at the start: " in text and "- 2k: load average " in text
+    assert "Load average (1/5/15 min) at the start: " in text and "- 2k: load average " in text and " after" in text
     if SEEDS.is_dir():
         assert any(x.startswith("| real + sources | validate wall, cold process (median of 1; exit 0) |")
                    and "| ≤ 0.2 s |" in x for x in lines)
