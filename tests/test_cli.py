@@ -167,8 +167,8 @@ NOT_IMPORTED = (
     "pyarrow", "pandas", "numpy", "frictionless", "langcodes", "edtf", "jinja2", "platformdirs",
     "http.client", "ssl", "email", "urllib.request", "sqlite3", "zipfile", "tempfile", "subprocess",
     "concurrent.futures", "logging", "kuril_data.io.transaction", "kuril_data.io.git",
-    "kuril_data.io.archive", "kuril_data.diff", "kuril_data.outputs", "kuril_data.release",
-    "kuril_data.dataset.arrow", "kuril_data.validate.checks.vector",
+    "kuril_data.io.archive", "kuril_data.diff", "kuril_data.load", "kuril_data.dataset", "kuril_data.outputs",
+    "kuril_data.release", "kuril_data.validate.checks.vector",
 )
 _MODULES_AFTER_MAIN = """import sys
 out = sys.argv.pop(1)
@@ -202,3 +202,25 @@ def test_cold_validate_of_the_real_package_imports_only_what_it_needs(tmp_path: 
     assert "kuril_data.validate.checks.sources" in modules  # the run did validate
     imported = sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_IMPORTED))
     assert imported == []
+
+
+def test_load_and_validate_stay_the_functions_whichever_import_comes_first() -> None:
+    """`import kuril_data` leaves kuril_data.load (and the typed dataset) unimported; importing the
+    submodules kuril_data.load and kuril_data.validate first, or `from kuril_data import *`, still
+    leaves kuril_data.load and kuril_data.validate the functions."""
+    code = """import sys, types
+import kuril_data
+assert "kuril_data.load" not in sys.modules and "kuril_data.dataset" not in sys.modules
+from kuril_data.load import LoadError
+import kuril_data.validate
+import kuril_data.load as via_import
+assert isinstance(kuril_data.load, types.FunctionType) and kuril_data.load.__module__ == "kuril_data.load"
+assert isinstance(kuril_data.validate, types.FunctionType) and via_import is kuril_data.load
+assert kuril_data.LoadError is LoadError and "load" in dir(kuril_data)
+namespace = {}
+exec("from kuril_data import *", namespace)
+assert namespace["load"] is kuril_data.load and namespace["validate"] is kuril_data.validate
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert proc.stdout.strip() == "ok", proc.stderr
