@@ -165,3 +165,29 @@ def test_floor_prints_every_part_of_one_run_on_a_tiny_size(tmp_path: Path) -> No
     faults = [x for x in lines if x.startswith("| 2k faults (")]
     assert len(faults) == 1 and "(43 problems)" in faults[0] and faults[0].endswith("| identical | identical | yes |")
     assert (tmp_path / "work" / "2k" / MANIFEST).is_file()  # kept for the next run
+
+
+def test_floor_says_what_it_did_not_run_above_its_limits(tmp_path: Path) -> None:
+    """Above --before-max-rows (as 10 M rows by default) the before tree is not run, nor the fault
+    corpus (it compares with before), nor frictionless above its limit: each row says "not run"
+    and nothing is extrapolated; after and the floor still are."""
+    import pytest
+
+    from benchmarks.floor import TIME, main
+    from tests.generate import ROOT as REPO
+
+    if not TIME.exists():
+        pytest.skip(f"GNU time ({TIME}) is not installed: the harness needs it for each process's peak RSS")
+    out = tmp_path / "floor.md"
+    assert main(["--before-tree", str(REPO), "--sizes", "2k", "--repeat", "1", "--real-repeat", "0",
+                 "--frictionless-max-rows", "1k", "--before-max-rows", "1k", "--workdir", str(tmp_path),
+                 "--output", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    size = [x for x in lines if x.startswith("| 2k (")]
+    assert len(size) == 4 and all("| not run (> 1,000 rows) |" in x for x in size)
+    assert "frictionless not run at this size (> 1,000 rows)" in size[0] and "| not run | — |" in size[0]
+    assert [x for x in lines if x.startswith("| 2k faults")] == [
+        "| 2k faults | report of the fault corpus, after = before: not run (> 1,000 rows) | — | — | — | — "
+        "| identical | not checked |"]
+    assert not (tmp_path / "2k-faults").exists()  # not generated either
+    assert not any(x.startswith("| real + sources") for x in lines)  # --real-repeat 0
