@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,6 +160,13 @@ def report(run: Timing) -> dict[str, object]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def found(run: Timing) -> str:
+    """The problem codes a validate run reported, counted (what made a generated package not clean)."""
+    problems = report(run).get("problems")
+    codes = Counter(p.get("code") for p in problems if isinstance(p, dict)) if isinstance(problems, list) else {}
+    return ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items())) or "no report"
 
 
 def row(*cells: str) -> str:
@@ -285,7 +293,7 @@ def measure_size(label: str, rows: int, args: argparse.Namespace, trees: dict[st
     notes.append(f"{label}: load average {start} before its runs, {load_average()} after")
     a, floor, b = got["after"], got["floor"], got.get("before")
     clean = all(report(r).get("valid") is True for r in (a, b) if r is not None)
-    wall = f"validate wall{'' if clean else ' (NOT clean: exit ' + str(a.status) + ')'}"
+    wall = "validate wall" if clean else f"validate wall (NOT clean: exit {a.status}; {found(a)})"
     at_1m, at_10m = rows == 1_000_000, rows >= 10_000_000  # the issue's sizes
     skipped = f"not run (> {args.before_max_rows:,} rows)"
     fl = measure(frictionless_cmd(pkg)) if rows <= args.frictionless_max_rows else None

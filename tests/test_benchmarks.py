@@ -191,3 +191,23 @@ def test_floor_says_what_it_did_not_run_above_its_limits(tmp_path: Path) -> None
         "| identical | not checked |"]
     assert not (tmp_path / "2k-faults").exists()  # not generated either
     assert not any(x.startswith("| real + sources") for x in lines)  # --real-repeat 0
+
+
+def test_floor_names_the_problems_of_a_package_that_is_not_clean(tmp_path: Path) -> None:
+    """When a validate run is not clean (a generated package should be), the table says which
+    problem codes it reported, counted: here those of a package with the generator's faults."""
+    from collections import Counter
+
+    import pytest
+
+    from benchmarks.floor import TIME, found, kuril, measure
+    from tests.generate import ROOT as REPO
+
+    if not TIME.exists():
+        pytest.skip(f"GNU time ({TIME}) is not installed: the harness needs it for each process's peak RSS")
+    manifest = generate(tmp_path / "pkg", ROWS, faults=True)
+    run = measure(kuril(REPO / "src", "validate", str(tmp_path / "pkg"), "--format", "json", "--max-problems", "0"))
+    assert run.status == 1
+    codes = Counter(e["code"] for e in manifest["expected"])  # type: ignore[union-attr]
+    assert found(run) == ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items()))
+    assert found(measure(kuril(REPO / "src", "validate", str(tmp_path / "none")))) == "no report"
