@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -157,3 +158,69 @@ def test_real_process_exits_with_each_error_code(valid_package: Path, tmp_path: 
     assert refused.returncode == 1
     assert "[header-mismatch]" in refused.stdout and refused.stderr.startswith("Error:")
     assert not (tmp_path / "out").exists()
+
+
+# What a cold `kuril-data validate` of the real package must not import (issue 24: start-up <= 0.2 s).
+# The real package is read without Arrow (below ARROW_MIN_BYTES), and nothing downloads, unpacks a
+# zip, opens SQLite or git, or starts a thread pool.
+NOT_IMPORTED = (
+    "pyarrow", "pandas", "numpy", "frictionless", "langcodes", "edtf", "jinja2", "platformdirs",
+    "http.client", "ssl", "email", "urllib.request", "sqlite3", "zipfile", "tempfile", "subprocess",
+    "concurrent.futures", "logging", "kuril_data.io.transaction", "kuril_data.io.git",
+    "kuril_data.io.archive", "kuril_data.diff", "kuril_data.load", "kuril_data.dataset", "kuril_data.outputs",
+    "kuril_data.release", "kuril_data.validate.checks.vector",
+)
+_MODULES_AFTER_MAIN = """import sys
+out = sys.argv.pop(1)
+sys.argv[0] = "kuril-data"
+from kuril_data.__main__ import main
+status = 0
+try:
+    main()
+except SystemExit as exc:
+    status = exc.code
+with open(out, "w", encoding="utf-8") as f:
+    f.write(f"{status}\\n" + "\\n".join(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("with_sources", [True, False])
+def test_cold_validate_of_the_real_package_imports_only_what_it_needs(tmp_path: Path, with_sources: bool) -> None:
+    """A fresh `kuril-data validate` of the repository's package, with its source texts (or without,
+    the source cache empty), exits 0 having imported none of NOT_IMPORTED."""
+    from .conftest import ROOT, seeds_or_skip
+
+    sources = ["--sources", str(seeds_or_skip())] if with_sources else []
+    out = tmp_path / "modules.txt"
+    env = {k: v for k, v in os.environ.items() if k != "KURIL_DATA_SOURCES"}
+    env["KURIL_DATA_CACHE_DIR"] = str(tmp_path / "cache")
+    proc = subprocess.run([sys.executable, "-c", _MODULES_AFTER_MAIN, str(out), "validate", *sources, str(ROOT)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=120)
+    status, *modules = out.read_text(encoding="utf-8").splitlines()
+    assert status == "0", proc.stdout + proc.stderr
+    assert ("verbatim checks ran against" if with_sources else "verbatim checks NOT run") in proc.stdout
+    assert "kuril_data.validate.checks.sources" in modules  # the run did validate
+    imported = sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_IMPORTED))
+    assert imported == []
+
+
+def test_load_and_validate_stay_the_functions_whichever_import_comes_first() -> None:
+    """`import kuril_data` leaves kuril_data.load (and the typed dataset) unimported; importing the
+    submodules kuril_data.load and kuril_data.validate first, or `from kuril_data import *`, still
+    leaves kuril_data.load and kuril_data.validate the functions."""
+    code = """import sys, types
+import kuril_data
+assert "kuril_data.load" not in sys.modules and "kuril_data.dataset" not in sys.modules
+from kuril_data.load import LoadError
+import kuril_data.validate
+import kuril_data.load as via_import
+assert isinstance(kuril_data.load, types.FunctionType) and kuril_data.load.__module__ == "kuril_data.load"
+assert isinstance(kuril_data.validate, types.FunctionType) and via_import is kuril_data.load
+assert kuril_data.LoadError is LoadError and "load" in dir(kuril_data)
+namespace = {}
+exec("from kuril_data import *", namespace)
+assert namespace["load"] is kuril_data.load and namespace["validate"] is kuril_data.validate
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert proc.stdout.strip() == "ok", proc.stderr

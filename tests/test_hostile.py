@@ -275,6 +275,26 @@ def test_problem_output_escapes_bidi_and_invisible_characters() -> None:
         assert "\\u202e" in out and "\\U000e0041" in out
 
 
+def test_every_control_invisible_and_surrogate_character_is_escaped_and_nothing_else() -> None:
+    """escape_controls writes each C0/DEL/C1 control as \\xNN and each lone surrogate and listed
+    invisible character as \\uNNNN or \\UNNNNNNNN, whether the rest of the text is ASCII or not;
+    json_text escapes C1 controls and surrogates (json.dumps escapes C0) and keeps other non-ASCII."""
+
+    from kuril_data.report import INVISIBLE, escape_controls, json_text
+
+    controls = [*range(0x20), 0x7F, *range(0x80, 0xA0)]
+    invisible = [c for a, b in INVISIBLE for c in range(a, b + 1)]
+    for c in [*controls, *range(0xD800, 0xE000, 97), *invisible]:
+        for around in ("ab", "Япония"):
+            out = escape_controls(f"{around}{chr(c)}{around}")
+            shown = f"\\x{c:02x}" if c in controls else f"\\u{c:04x}" if c < 0x10000 else f"\\U{c:08x}"
+            assert out == f"{around}{shown}{around}", (hex(c), out)
+    kept = "plain ASCII ~!@#$%^&*()_+ and Япония, ภาษาไทย, 日本, e\u0301"
+    assert escape_controls(kept) == kept
+    assert json_text({"m": f"x\x85y\ud800z\x1b{kept}"}) == f'{{\n  "m": "x\\u0085y\\ud800z\\u001b{kept}"\n}}'
+    assert json_text({"m": "ascii \x1b"}) == '{\n  "m": "ascii \\u001b"\n}'
+
+
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
 def test_diff_escapes_bidi_and_invisible_characters(tmp_path: Path, fmt: str) -> None:
     """`diff` (text and Markdown) prints a changed value holding bidi controls escaped."""

@@ -334,3 +334,41 @@ def test_verbatim_work_is_linear_in_the_text_whatever_the_locators(tmp_path: Pat
     assert _verbatim_codes(pkg) == []
     source = sum(len(p.read_text(encoding="utf-8")) for p in FIXTURE_SOURCES.glob("*.txt"))
     assert sum(folded) <= source + 200 * len(value) + 2_000  # every text once, every value once (+ the fixture's)
+
+
+def test_source_text_folds_each_line_as_fold_does() -> None:
+    """Normalised whole or line by line, the folded text and each line's offsets are `fold`'s:
+    a decomposed é, white space runs, blank lines, and a line with an over-long run of combining
+    marks (which `fold` leaves unnormalised while the other lines are normalised)."""
+    from kuril_data.model.text import MAX_COMBINING_RUN, fold
+    from kuril_data.validate.checks.sources import SourceText
+
+    plain = "Caf\u0065\u0301  au\tlait\n\n  Moscow, 1956 \nЯпония — 日本"
+    run = "x" + "\u0301\u0323" * MAX_COMBINING_RUN + " e\u0301"
+    for text in (plain, plain + "\n" + run + "\nCafe\u0301"):
+        source = SourceText.of(text)
+        lines = [fold(line) for line in text.split("\n")]
+        assert source.folded == " ".join(x for x in lines if x)
+        assert [source.folded[a:b] for a, b in zip(source.starts, source.ends, strict=True)] == lines
+
+
+def test_find_within_a_span_long_or_short_is_what_a_plain_search_says() -> None:
+    """A short span is searched first, a long one (over SHORT_SPAN characters) after the whole
+    text: either way 1 exactly when the value lies within the span, 0 elsewhere, -1 nowhere."""
+    from kuril_data.validate.checks.sources import SHORT_SPAN, SourceText
+
+    words = [f"w{i} the USSR and Japan" for i in range(SHORT_SPAN // 10)]
+    source = SourceText.of("\n".join(words))
+    assert source.ends[-1] - source.starts[0] > SHORT_SPAN
+    n = source.count
+    spans = [(1, 1), (2, 2), (n, n), (1, n), (n // 2, n), (2, n // 2), (5, 9)]
+    for value in ("w1 the", f"w{n - 1} the", "the USSR", "w5 the USSR and Japan w6", "Japan w3", "nowhere"):
+        for span in [*spans, None]:
+            first = source.folded.find(value)
+            if span is None:
+                expected = min(first, 0)
+            else:
+                begin, end = source.starts[span[0] - 1], source.ends[span[1] - 1]
+                expected = 1 if source.folded.find(value, begin, end) >= 0 else min(first, 0)
+            assert source.find(value, span) == expected, (value, span)
+            assert source.find(value, span) == expected  # and again, remembered

@@ -5,17 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Literal
 
 Severity = Literal["error", "warning"]
 MAX_SHOWN = 1_000  # problems shown by default; the rest are counted (like frictionless' limit_errors)
-# C0 controls, DEL and C1 controls: shown escaped, so no message can drive a terminal.
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_C1_JSON = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}  # json.dumps escapes C0 already
-# Lone surrogates (a `\\ud800` escape in JSON) cannot be encoded: shown escaped, never a crash.
-_SURROGATES = {c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)}
-_CONTROLS.update(_SURROGATES)
-_C1_JSON.update(_SURROGATES)
 # The invisible characters no name, title, id or cell may hold (SECURITY.md, "Invisible text"):
 # they make two different values look the same, reorder what a terminal or a browser shows
 # (bidi controls: U+202E turns "txt.exe" into "exe.txt"), break lines where no line ends (U+2028/9)
@@ -39,19 +33,36 @@ INVISIBLE: tuple[tuple[int, int], ...] = (
     (0x1D173, 0x1D17A),  # musical symbol format controls
     (0xE0000, 0xE007F),  # tag characters
 )
-_CONTROLS.update({c: f"\\u{c:04x}" if c < 0x10000 else f"\\U{c:08x}"
-                  for a, b in INVISIBLE for c in range(a, b + 1)})
+
+
+@cache
+def _escapes() -> tuple[dict[int, str], dict[int, str]]:
+    """The translation tables of `escape_controls` and `json_text`, built on first use (~2,300
+    entries: a few ms that a run printing only ASCII need not spend)."""
+    # C0 controls, DEL and C1 controls: shown escaped, so no message can drive a terminal.
+    controls = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+    c1_json = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}  # json.dumps escapes C0 already
+    # Lone surrogates (a `\\ud800` escape in JSON) cannot be encoded: shown escaped, never a crash.
+    surrogates = {c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)}
+    controls.update(surrogates)
+    c1_json.update(surrogates)
+    controls.update({c: f"\\u{c:04x}" if c < 0x10000 else f"\\U{c:08x}"
+                     for a, b in INVISIBLE for c in range(a, b + 1)})
+    return controls, c1_json
 
 
 def escape_controls(text: str) -> str:
     """`text` with every control character written as \\xNN (a tab, a newline, an escape) and every
     invisible character (`INVISIBLE`: bidi controls, zero-width characters...) as \\uNNNN."""
-    return text.translate(_CONTROLS)
+    if text.isascii() and text.isprintable():  # no control character, and no invisible one is ASCII
+        return text
+    return text.translate(_escapes()[0])
 
 
 def json_text(value: object) -> str:
     """JSON for a terminal: non-ASCII kept, every control character escaped."""
-    return json.dumps(value, ensure_ascii=False, indent=2).translate(_C1_JSON)
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return text if text.isascii() else text.translate(_escapes()[1])  # C0 is escaped by json.dumps
 
 # Every problem code, with what it means. Stable: tools and CI annotations key on these.
 CODES: dict[str, str] = {

@@ -13,19 +13,21 @@ matched. Callers put the target in a staging folder (`kuril_data.io.transaction.
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import os
-import tempfile
 import time
-import urllib.error
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urljoin, urlsplit
 
 from kuril_data.errors import KurilDataError
+
+if TYPE_CHECKING:
+    import urllib.request
+
+# The network modules (http.client, urllib.request, ssl, email: ~15 ms) and hashlib are imported by the
+# functions that download or hash: `validate` imports this module for `cache_dir` and `user_path` alone.
 
 CACHE_ENV = "KURIL_DATA_CACHE_DIR"  # overrides the platform's user cache folder (tests, CI, shared machines)
 APP = "kuril-data"
@@ -75,6 +77,8 @@ def url_for(base: str, rel: str) -> str:
 
 
 def sha256_of(path: Path) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -96,21 +100,22 @@ def check_url(url: str) -> None:
         raise DownloadError(f"{url}: not an http(s) URL; only http:// and https:// mirrors are downloaded from")
 
 
-class _Redirects(urllib.request.HTTPRedirectHandler):
-    max_redirections = MAX_REDIRECTS
-
-    def http_error_302(self, req, fp, code, msg, headers):
-        new = headers.get("location") or headers.get("uri")
-        if new:
-            check_url(urljoin(req.full_url, new.strip()))
-        return super().http_error_302(req, fp, code, msg, headers)
-
-    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
-
-
 def _opener() -> urllib.request.OpenerDirector:
+    import urllib.request
+
+    class Redirects(urllib.request.HTTPRedirectHandler):
+        max_redirections = MAX_REDIRECTS
+
+        def http_error_302(self, req, fp, code, msg, headers):
+            new = headers.get("location") or headers.get("uri")
+            if new:
+                check_url(urljoin(req.full_url, new.strip()))
+            return super().http_error_302(req, fp, code, msg, headers)
+
+        http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
     # Only the handlers named here: no FTP, file or data handler, no proxy credentials guessed.
-    return urllib.request.build_opener(_Redirects)
+    return urllib.request.build_opener(Redirects)
 
 
 def download(url: str, sha256: str, target: Path, budget: Budget | None = None) -> None:
@@ -118,6 +123,8 @@ def download(url: str, sha256: str, target: Path, budget: Budget | None = None) 
 
     Raises DownloadError naming the URL and the reason; on any failure nothing is left at `target`.
     """
+    import tempfile
+
     check_url(url)
     budget = budget or DEFAULT_BUDGET
     deadline = time.monotonic() + budget.seconds
@@ -143,6 +150,11 @@ def download(url: str, sha256: str, target: Path, budget: Budget | None = None) 
 
 def _stream(url: str, out: object, budget: Budget, deadline: float) -> str:
     """Write the body of `url` to `out` (a binary file), returning its SHA-256; budget enforced."""
+    import hashlib
+    import http.client
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"Accept-Encoding": "identity", "User-Agent": APP})
     cap = budget.max_bytes
     try:

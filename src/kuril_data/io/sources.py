@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kuril_data.errors import KurilDataError
-from kuril_data.io.download import DownloadError, cache_dir, check_url, download, url_for, user_path, verified
 from kuril_data.io.read import Table, read_table
-from kuril_data.io.transaction import install, staging
 from kuril_data.model.package import Package, PackageError, read_package
 from kuril_data.report import Verbatim
+
+# `validate` imports this module for `coverage` alone: what fetching needs (the downloader, the
+# staging folder) is imported by the functions that fetch.
 
 SOURCES_URL_ENV = "KURIL_DATA_SOURCES_URL"
 SOURCES_ENV = "KURIL_DATA_SOURCES"
@@ -55,6 +56,8 @@ class Fetched:
 
 def cached_sources() -> Path:
     """The folder `kuril-data sources fetch` fills by default."""
+    from kuril_data.io.download import cache_dir
+
     return cache_dir() / CACHE_SUBDIR
 
 
@@ -91,6 +94,8 @@ def listed_sources(package_path: str | os.PathLike[str] = ".") -> list[SourceFil
 
 def mirror_url() -> str:
     """The base URL of the source texts' mirror, from $KURIL_DATA_SOURCES_URL."""
+    from kuril_data.io.download import DownloadError, check_url
+
     url = os.environ.get(SOURCES_URL_ENV, "").strip()
     if not url:
         raise SourcesError(f"no mirror configured: set {SOURCES_URL_ENV} to the base URL under which the "
@@ -110,6 +115,8 @@ def fetch_sources(package_path: str | os.PathLike[str] = ".", to: str | os.PathL
     downloaded into a staging folder and moved into place only when all of them verified, so a
     mismatch, a missing file or a network failure (SourcesError, exit 2) leaves the folder as it was.
     """
+    from kuril_data.io.download import DownloadError, download, url_for, user_path, verified
+    from kuril_data.io.transaction import install, staging
 
     files = listed_sources(package_path)
     try:
@@ -137,6 +144,8 @@ def fetch_sources(package_path: str | os.PathLike[str] = ".", to: str | os.PathL
 def default_sources() -> Path | None:
     """Where validate finds the source texts without --sources: $KURIL_DATA_SOURCES, else the cache
     `sources fetch` filled (when it holds any file), else None."""
+    from kuril_data.io.download import DownloadError, user_path
+
     env = os.environ.get(SOURCES_ENV, "").strip()
     if env:
         try:

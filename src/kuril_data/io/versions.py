@@ -28,11 +28,7 @@ import csv
 import json
 import os
 import re
-import shutil
-import sqlite3
-import tempfile
 import time
-import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -41,14 +37,16 @@ from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from kuril_data.errors import KurilDataError
-from kuril_data.io import git
-from kuril_data.io.archive import member_name, oversized_directory, unsafe_archive
 from kuril_data.model.layout import JSON_FILE, METADATA_TABLE
 from kuril_data.model.limits import DEFAULT_LIMITS, Limits
 from kuril_data.model.package import DESCRIPTOR, normal_rel, read_package, unsafe_rel
 
 if TYPE_CHECKING:
-    pass
+    import sqlite3
+    import zipfile
+
+# A folder, what `validate .` reads, needs none of zipfile, sqlite3, tempfile, shutil or git (a
+# subprocess): each is imported by the functions that read the other kinds (~10 ms of a cold start).
 
 Kind = Literal["folder", "zip", "inline", "sqlite", "git"]
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -115,6 +113,8 @@ def open_version(spec: Spec, *, repo: Spec | None = None, limits: Limits = DEFAU
         return
     if not path.is_file():
         raise VersionError(f"{label}: not a regular file or folder")
+    import zipfile
+
     with open(path, "rb") as f:
         magic = f.read(len(SQLITE_MAGIC))
     with _temp() as tmp:
@@ -132,6 +132,9 @@ def open_version(spec: Spec, *, repo: Spec | None = None, limits: Limits = DEFAU
 
 @contextmanager
 def _temp() -> Iterator[Path]:
+    import shutil
+    import tempfile
+
     tmp = Path(tempfile.mkdtemp(prefix="kuril-data-version-"))
     try:
         yield tmp
@@ -225,6 +228,10 @@ def _copy_limited(src: IO[bytes], dest: Path, limit: int, what: str, label: str)
 def _open_zip(label: str, path: Path) -> Iterator[zipfile.ZipFile]:
     """The zip at `path`, parsed only once its end records declare no more members and no larger
     central directory than the limits (zipfile reads the whole directory into a ZipInfo per member)."""
+    import zipfile
+
+    from kuril_data.io.archive import oversized_directory
+
     with open(path, "rb") as f:
         why = oversized_directory(f)
         if why:
@@ -242,6 +249,11 @@ def unpack_zip(path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS, *, label
     kuril-data.json. Raises VersionError for an unsafe, oversized or package-less archive; `dest`
     may then hold part of the package and is the caller's to remove.
     """
+    import tempfile
+    import zipfile
+
+    from kuril_data.io.archive import member_name, unsafe_archive
+
     label = label or str(path)
     if any(dest.iterdir()):
         raise VersionError(f"{dest} must be an empty folder to unpack {label} into")
@@ -289,6 +301,10 @@ def unpack_tree(path: Path, dest: Path, top: str, limits: Limits = DEFAULT_LIMIT
     `dest` at paths built from the normalised name, streamed within the size and ratio limits.
     Raises VersionError; `dest` may then hold part of the folder and is the caller's to remove.
     """
+    import zipfile
+
+    from kuril_data.io.archive import member_name, unsafe_archive
+
     label = label or path.name
     try:
         with _open_zip(label, path) as zf:
@@ -459,6 +475,9 @@ def _write_csv(f: IO[str], names: list[str], rows: Iterable[list[str]]) -> None:
 def _from_sqlite(label: str, path: Path, tmp: Path, limits: Limits) -> Version:
     """The release's SQLite file as a package folder: the schemas beside it (or shipped with the
     package), and a CSV file per resource read from its real table."""
+    import shutil
+    import sqlite3
+
     _check_size(label, path.stat().st_size, limits.max_file_bytes)
     schemas = path.parent if (path.parent / DESCRIPTOR).is_file() else installed_package()
     package, problems = read_package(schemas, limits)
@@ -549,6 +568,8 @@ def _sqlite_cell(value: Any, ftype: str) -> str | None:
 # --- git revisions -------------------------------------------------------------------------------
 
 def _is_revision(rev: str, repo: Path) -> bool:
+    from kuril_data.io import git
+
     try:
         loc = git.locate(repo)
         return loc is not None and git.commit_of(loc[0], rev) is not None
@@ -558,6 +579,8 @@ def _is_revision(rev: str, repo: Path) -> bool:
 
 def _from_git(label: str, rev: str, repo: Path, tmp: Path, limits: Limits, *, bare: bool = False) -> Version:
     """A revision of the repository holding `repo`, from the same sub-folder as `repo`."""
+    from kuril_data.io import git
+
     head = f"{rev}: no such package folder, release zip or file, and" if bare else f"{label}:"
     if not git.safe_revision(rev):
         raise VersionError(f"{head} not a git revision")

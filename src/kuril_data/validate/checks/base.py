@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, cast
@@ -210,6 +209,8 @@ class Check:
         find = self.find
         if len(units) < 2:
             return [find(ctx, u) for u in units]
+        from concurrent.futures import ThreadPoolExecutor  # here: it imports logging (~7 ms)
+
         with ThreadPoolExecutor(threads()) as pool:
             return list(pool.map(lambda u: find(ctx, u), units))
 
@@ -259,6 +260,8 @@ def run(checks: Iterable[Check], ctx: Context, engine: Engine = "python", *, laz
         for check in checks:
             yield from _judged(check, ctx, *_found(check, ctx, engine, lazy))
         return
+    from concurrent.futures import ThreadPoolExecutor  # here: it imports logging (~7 ms)
+
     with ThreadPoolExecutor(workers) as pool:
         if not lazy:
             judged = [pool.submit(_all_problems, c, ctx, engine) for c in checks]

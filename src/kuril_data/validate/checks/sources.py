@@ -3,16 +3,17 @@ evidence and names verbatim at their locator. No finder: these read every row an
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from kuril_data.io.read import Table
-from kuril_data.model.text import fold, show
+from kuril_data.model.text import fold, long_combining_run, nfc, show
 from kuril_data.report import Problem
 from kuril_data.validate.checks.base import Check, Context, Message, View, streamed
+
+SHORT_SPAN = 4096  # characters: a locator's span searched before the whole text (a line is ~500)
 
 
 @dataclass
@@ -31,8 +32,12 @@ class SourceText:
         starts: list[int] = []
         ends: list[int] = []
         pos = 0
-        for line in text.split("\n"):
-            folded = fold(line)  # NFC never joins across a line end, so line by line is the same
+        # `fold` of each line. NFC never joins across a line end, so, unless a line holds an
+        # over-long run of combining marks (which `fold` leaves as it is), the text is normalised
+        # once, whole, and each line's white space folded: one call instead of one per line.
+        whole = not long_combining_run(text)
+        for line in (nfc(text) if whole else text).split("\n"):
+            folded = " ".join(line.split()) if whole else fold(line)
             if folded:
                 pos += bool(pieces)  # the space joining it to the line before
                 pieces.append(folded)
@@ -48,14 +53,19 @@ class SourceText:
     def find(self, value: str, span: tuple[int, int] | None) -> int:
         """Where the folded `value` occurs: 1 within the lines `span` (first, last), 0 elsewhere
         (or somewhere, without a span), -1 nowhere.
-        One search of the whole text per distinct value (remembered), then at most one search
-        bounded by the span: linear in the text whatever the locators."""
+        A short span (most locators name a line or a few) is searched first, as a value mostly is
+        there: at most SHORT_SPAN characters a row. Otherwise one search of the whole text per
+        distinct value (remembered), then at most one search bounded by the span: linear in the
+        text whatever the locators."""
+        if span is not None:
+            begin, end = self.starts[span[0] - 1], self.ends[span[1] - 1]
+            if end - begin <= SHORT_SPAN and self.folded.find(value, begin, end) >= 0:
+                return 1
         at = self.first.get(value)
         if at is None:
             at = self.first[value] = self.folded.find(value)
         if at < 0 or span is None:
             return min(at, 0)
-        begin, end = self.starts[span[0] - 1], self.ends[span[1] - 1]
         if at >= begin:
             return 1 if at + len(value) <= end else 0
         return 1 if self.folded.find(value, begin, end) >= 0 else 0
@@ -91,6 +101,8 @@ def _read_sources(ctx: Context) -> _Loaded:
     sources = ctx.tables.get("sources")
     if sources is None or ctx.sources_dir is None:
         return _Loaded({}, [])
+    import hashlib  # only with --sources: OpenSSL's start-up is ~3 ms
+
     texts: dict[str, SourceText] = {}
     problems: list[Problem] = []
     for sid, name, digest, line in zip(*(sources.column(c) for c in ("source_id", "path", "sha256")),
