@@ -20,10 +20,11 @@ summaries, descriptions, titles, notes) are not held but re-read from the files 
   with rows anywhere in the package (duplicate keys, foreign keys, link cycles, lookups across
   tables, dates against the records they bound), so it needs the whole column at once.
 - Asking for a spilled column whole (`Table.array`, `Table.column`, `View.column` of every row)
-  still works, but re-reads and holds it for that check: at 10 M rows LinkBasis does so for
-  event_actors.note and document_actors.note (it has no finder, so judges every row from lists),
-  and its `take` of the evidence of every cited row holds nearly all of citations.evidence as
-  Python strings.
+  still works, but re-reads and holds it for that check: LinkBasis's finder does so for
+  event_actors.note and document_actors.note (whether an inferred link has a note). LinkBasis
+  reads the evidence of the links not marked inferred CHUNK links at a time, one pass over
+  citations.csv per chunk: cheap for the generated packages (every link inferred), slow for a
+  package with millions of stated links.
 """
 
 from __future__ import annotations
