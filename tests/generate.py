@@ -254,6 +254,13 @@ def _edtf(rng: random.Random, day: dt.date) -> str:
     return day.isoformat()
 
 
+def _earliest(date: str) -> dt.date:
+    """The earliest day of a generated (valid, closed-start) EDTF date."""
+    found = dates.date_range(date)
+    assert found is not None and found.earliest is not None, date
+    return found.earliest
+
+
 def _text(rng: random.Random, lang: str, parts: int = 2) -> str:
     return " ".join(rng.choice(TEXT[lang]) for _ in range(rng.randint(1, parts)))
 
@@ -301,16 +308,19 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
         description=_text(rng, "en") if rng.random() < 0.5 else "") for i in range(n["places"])]
 
     # documents: dates never go backwards, so a reply is never dated before what it replies to; a
-    # reply whose vaguer date would reach back before the earliest day of what it answers gets its day
+    # reply whose vaguer date would reach back before the earliest day of what it answers (through
+    # undated replies in turn) gets its day. floor: the earliest day each document can be dated (its
+    # own date's, else that of what it replies to), which bounds the events of undated documents too
     kinds, docs = _enum(b, "documents", "kind"), []
+    floor: list[dt.date | None] = []
     for i in range(n["documents"]):
         day = _START + dt.timedelta(days=_SPAN * i // n["documents"])
         date = _edtf(rng, day) if rng.random() < 0.9 else ""
         target = rng.randrange(i) if i and rng.random() < 0.2 else None
-        if date and target is not None:
-            mine, theirs = dates.date_range(date), dates.date_range(b.value("documents", docs[target], "date"))
-            if mine and theirs and mine.earliest and theirs.earliest and mine.earliest < theirs.earliest:
-                date = day.isoformat()
+        answered = floor[target] if target is not None else None
+        if date and answered and _earliest(date) < answered:
+            date = day.isoformat()
+        floor.append(_earliest(date) if date else answered)
         docs.append(make(
             "documents", document_id=_id("document", i), title=f"{rng.choice(_TITLES)}, {day.year}",
             kind=rng.choice(kinds), date=date, summary=_text(rng, "en"),
@@ -320,12 +330,20 @@ def build_rows(b: Build, n: dict[str, int]) -> None:
     b.rows["documents"] = docs
     doc_date = [b.value("documents", d, "date") for d in docs]
 
-    # events: one linked to a dated document carries the document's date, so date-order holds
+    # events: one linked to a dated document carries the document's date, so date-order holds; one linked
+    # to an undated reply does not start before its floor (issuing a reply cannot precede what it answers,
+    # nor may a vaguer date reach back past it): a date that would gets its day, or the floor's if later
     kinds, events = _enum(b, "events", "kind"), []
     for i in range(n["events"]):
         doc = rng.randrange(n["documents"]) if rng.random() < 0.4 else None
-        date = doc_date[doc] if doc is not None and doc_date[doc] else \
-            _edtf(rng, _START + dt.timedelta(days=rng.randrange(_SPAN)))
+        if doc is not None and doc_date[doc]:
+            date = doc_date[doc]
+        else:
+            day = _START + dt.timedelta(days=rng.randrange(_SPAN))
+            date = _edtf(rng, day)
+            bound = floor[doc] if doc is not None else None
+            if bound and _earliest(date) < bound:
+                date = max(day, bound).isoformat()
         events.append(make(
             "events", event_id=_id("event", i), title=rng.choice(TEXT["en"])[:80].rstrip(" ,"), kind=rng.choice(kinds),
             date=date, date_basis=rng.choice(_enum(b, "events", "date_basis")),

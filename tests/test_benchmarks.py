@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from pathlib import Path
 
+from kuril_data.model import dates
+from kuril_data.model.package import read_package
 from kuril_data.report import CODES
 from kuril_data.validate import check
 
-from .generate import MANIFEST, NOT_INJECTED, counts, generate, parse_size
+from .generate import MANIFEST, NOT_INJECTED, ROOT, Build, build_rows, counts, generate, parse_size
 
 ROWS = 1_500
 
@@ -211,3 +215,47 @@ def test_floor_names_the_problems_of_a_package_that_is_not_clean(tmp_path: Path)
     codes = Counter(e["code"] for e in manifest["expected"])  # type: ignore[union-attr]
     assert found(run) == ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items()))
     assert found(measure(kuril(REPO / "src", "validate", str(tmp_path / "none")))) == "no report"
+
+
+def _rows(total: int, seed: int) -> Build:
+    package, problems = read_package(ROOT)
+    assert package is not None and not problems
+    b = Build(package, random.Random(seed))
+    build_rows(b, counts(total))
+    return b
+
+
+def _answered(b: Build, docs: dict[str, list[str]], doc: str) -> dt.date | None:
+    """The earliest day of the nearest dated document `doc` replies to, through undated replies."""
+    target = b.value("documents", docs[doc], "in_reply_to")
+    while target and not b.value("documents", docs[target], "date"):
+        target = b.value("documents", docs[target], "in_reply_to")
+    found = dates.date_range(b.value("documents", docs[target], "date")) if target else None
+    return found.earliest if found else None
+
+
+def test_events_of_undated_documents_keep_after_what_they_reply_to() -> None:
+    """An event of an undated document does not start before the earliest day of what the document replies
+    to (through undated replies in turn): at 10 M rows a dispatch of an undated reply was dated '1951' while
+    the document it answers is dated 1951-03 (date-vaguer-than-bounds)."""
+    checked = 0
+    for seed in range(5):
+        b = _rows(20_000, seed)
+        docs = {b.value("documents", r, "document_id"): r for r in b.rows["documents"]}
+        for event in b.rows["events"]:
+            doc = b.value("events", event, "document_id")
+            floor = _answered(b, docs, doc) if doc and not b.value("documents", docs[doc], "date") else None
+            if floor is None:
+                continue
+            checked += 1
+            when = dates.date_range(b.value("events", event, "date"))
+            assert when is not None and when.earliest is not None
+            assert when.earliest >= floor, (seed, event)
+    assert checked > 20  # enough such events to tell
+
+
+def test_undated_reply_events_validate_clean_at_a_size_that_reproduced_the_bug(tmp_path: Path) -> None:
+    """Seed 81 at 20k rows made a dispatch of an undated reply dated '1971', vaguer than the 1971-11 of the
+    document it answers; the validator must find nothing."""
+    generate(tmp_path / "pkg", 20_000, seed=81)
+    assert check(tmp_path / "pkg").report.problems == ()
