@@ -80,13 +80,6 @@ class Context:
                 self._memo[key] = compute()
         return self._memo[key]
 
-    def remember(self, key: tuple[Any, ...], value: Any) -> None:
-        self._memo[key] = value
-
-    def recall(self, key: tuple[Any, ...]) -> Any:
-        """What `memo` holds for key, or None: a lookup another check may have left."""
-        return self._memo.get(key)
-
 
 # The candidate rows of a unit: sorted row indices, as a list or an Arrow integer array (what the
 # finders return: 8 bytes a row, not a Python int object each).

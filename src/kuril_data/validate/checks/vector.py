@@ -56,11 +56,6 @@ def last_index(values: Any, keys: Any, is_distinct: bool | None = None) -> Any:
     return pc.subtract(lit.lit(n - 1), pc.index_in(values, value_set=backwards).cast(pa.int64()))
 
 
-def lookup(values: Any, keys: Any, targets: Any) -> Any:
-    """targets[last index of value in keys], null where the value is not a key."""
-    return targets.take(last_index(values, keys))
-
-
 def date_bounds(array: Any) -> tuple[Any, Any]:
     """Earliest and latest day of each EDTF value as date32 arrays (null where unknown or invalid)."""
     from kuril_data.model import dates
