@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,7 +85,16 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 @contextmanager
 def serve(folder: Path) -> Iterator[str]:
     """Serve `folder` over HTTP on 127.0.0.1 (an ephemeral port) in a thread; yield its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
+    with serve_with(partial(_QuietHandler, directory=str(folder))) as url:
+        yield url
+
+
+@contextmanager
+def serve_with(handler: Any) -> Iterator[str]:
+    """Run a real HTTP server with request `handler` on 127.0.0.1 (an ephemeral port) in a thread;
+    yield its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -19,7 +19,6 @@ import re
 import shutil
 import sqlite3
 import tempfile
-import threading
 import time
 import tracemalloc
 import zipfile
@@ -27,7 +26,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ from kuril_data.io.download import Budget, DownloadError, download, url_for
 from kuril_data.load import LoadError, load
 from kuril_data.release.build import build_release
 
-from .conftest import ROOT, VALID, build_package
+from .conftest import ROOT, VALID, build_package, serve_with
 
 EXAMPLES = int(os.environ.get("KURIL_DATA_FUZZ", "10"))
 MAX_PEAK_BYTES = 256 * 2**20
@@ -421,16 +420,8 @@ MIRROR_MODES = ["slow", "silent", "huge-length", "huge", "gzip", "short", "long"
 
 @pytest.fixture(scope="module")
 def hostile_mirror() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostileMirror)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_with(_HostileMirror) as url:
+        yield url
 
 
 MIRROR_BUDGET = Budget(max_bytes=1 * 2**20, seconds=1.0, read_timeout=0.5)
