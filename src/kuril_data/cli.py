@@ -351,6 +351,9 @@ def fetch(version: str, out: Path | None) -> None:
 
 def main() -> None:
     """Entry point: no Python traceback ever reaches a user."""
+    from kuril_data.io import memory
+
+    memory.own_process()  # the command's process: its allocators may be tuned (see io.memory)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -6,10 +6,8 @@ never reads past a limit, and records where every row starts so problems can nam
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import os
 import re
 import struct
 import weakref
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kuril_data.errors import KurilDataError
+from kuril_data.io import memory
 from kuril_data.model.limits import DEFAULT_LIMITS, Limits
 from kuril_data.model.package import Package, Resource
 from kuril_data.report import Problem
@@ -102,7 +101,7 @@ class Blocks:
                 f.seek(offset)
                 raw = f.read(length)
                 try:
-                    parsed = _read_csv(pa, pcsv, pa.py_buffer(raw), list(self.names), length, include=names)
+                    parsed = _read_csv(pa, pcsv, pa.py_buffer(raw), list(self.names), include=names)
                 except (pa.ArrowException, ValueError):
                     parsed = None
                 if len(raw) != length or parsed is None or parsed.num_rows != count:
@@ -364,7 +363,7 @@ def _parse_arrow(table: Table, raw: bytes, limits: Limits) -> bool:
     from kuril_data.model.arrow_lit import lit
 
     nothing = lit("")  # literals and arrays are built without pa.scalar / pa.array (see arrow_lit)
-    _jemalloc(pa)
+    memory.tune()
     data = pa.py_buffer(raw)
     row = f"{_CELL}(?:,{_CELL}){{{width - 1}}}"
     # The body as one binary value (no copy). RE2 reads it as UTF-8; an invalid byte matches a
@@ -407,14 +406,14 @@ def _parse_arrow(table: Table, raw: bytes, limits: Limits) -> bool:
     return True
 
 
-def _read_csv(pa: Any, pcsv: Any, body: Any, names: list[str], block: int = 0,
+def _read_csv(pa: Any, pcsv: Any, body: Any, names: list[str], *, threads: bool = True,
               include: list[str] | None = None) -> Any:
-    """Parse CSV text (no header) into string columns. `block`: the whole body is one block, parsed in
-    this thread into one chunk per column (else 1 MB blocks, Arrow's threads)."""
+    """Parse CSV text (no header) into string columns, 1 MB at a time: with `threads`, on Arrow's
+    threads; else in this thread (two files are read side by side). (One parse of a whole 32 MB
+    block took three times as long: its buffers outgrow and are copied, page by fresh page.)"""
     return pcsv.read_csv(
         pa.BufferReader(body),
-        read_options=pcsv.ReadOptions(column_names=names, block_size=max(block + 1, 1 << 20) if block else 1 << 20,
-                                      use_threads=not block),
+        read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 20, use_threads=threads),
         parse_options=pcsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
         convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(include or names, pa.string()),
                                             include_columns=include or [],
@@ -452,7 +451,7 @@ def _read_blocks(table: Table, path: Path, limits: Limits, block_bytes: int, spi
     from kuril_data.model.arrow_lit import lit, strings
 
     nothing = lit("")  # literals and arrays are built without pa.scalar / pa.array (see arrow_lit)
-    _jemalloc(pa)
+    memory.tune()
     gate = _gate(width)
     head = ",".join(names).encode("utf-8")
     stat = path.stat()
@@ -460,57 +459,65 @@ def _read_blocks(table: Table, path: Path, limits: Limits, block_bytes: int, spi
     spilled: set[str] = set()
     layout: list[tuple[int, int, int, int]] = []
     rows = 0
+    # Reused for every block (no file is read into more than it needs); doubled only for a line
+    # longer than it.
+    buffer = bytearray(max(1, min(block_bytes, stat.st_size - len(head))))
     with open(path, "rb") as f:
         first = f.read(len(head) + 1)
         if first != head + b"\n" and not (first == head and not f.read(1)):
             return False
-        offset, carry = len(first), b""
+        offset, held = len(first), 0  # held: the part line carried at the buffer's start
         while True:
-            data = f.read(max(block_bytes, len(carry)))  # a line longer than a block: read on, doubling
-            raw = carry + data if carry else data
-            cut = len(raw) if not data else raw.rfind(b"\n") + 1
-            if not raw:
+            with memoryview(buffer) as view:
+                fresh = f.readinto(view[held:])
+            total = held + fresh
+            if not total:
                 break
-            if not cut:
-                carry = raw
+            cut = total if not fresh else buffer.rfind(b"\n", 0, total) + 1
+            if not cut:  # no line end yet: a line longer than the buffer
+                if total == len(buffer):
+                    buffer.extend(bytes(len(buffer)))
+                held = total
                 continue
-            raw, carry = (raw[:cut], raw[cut:]) if cut < len(raw) else (raw, b"")
-            count = raw.count(b"\n") + (not raw.endswith(b"\n"))
+            count = buffer.count(b"\n", 0, cut) + (buffer[cut - 1] != 0x0A)
             rows += count
-            if rows > limits.max_rows or b"\r" in raw:
+            if rows > limits.max_rows or buffer.find(b"\r", 0, cut) >= 0:
                 return False
-            body = pa.Array.from_buffers(pa.binary(), 1, [None, pa.py_buffer(struct.pack("<ii", 0, len(raw))),
-                                                          pa.py_buffer(raw)])
-            if not pc.match_substring_regex(body, gate)[0].as_py():
-                return False
-            del body
-            try:
-                parsed = _read_csv(pa, pcsv, pa.py_buffer(raw), names, len(raw))
-            except (pa.ArrowException, ValueError):
-                return False
-            if parsed.num_rows != count:
+            with memoryview(buffer) as view:
+                data = pa.py_buffer(view[:cut])  # the block, not copied
+                body = pa.Array.from_buffers(pa.binary(), 1, [None, pa.py_buffer(struct.pack("<ii", 0, cut)), data])
+                ok = pc.match_substring_regex(body, gate)[0].as_py()
+                del body
+                try:
+                    parsed = _read_csv(pa, pcsv, data, names, threads=False) if ok else None
+                except (pa.ArrowException, ValueError):
+                    parsed = None
+                del data
+            if parsed is None or parsed.num_rows != count:
                 return False
             blank = None  # the rows empty in every column so far (indices): a blank row is empty in all
             for name in names:
                 col = parsed.column(name)
-                col = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
                 # No cell is longer than all of the column's characters: measured only when those could be.
                 if _text_bytes(col) > limits.max_cell_bytes \
                         and pc.max(pc.binary_length(col)).as_py() > limits.max_cell_bytes:
                     return False
                 if blank is None:
-                    blank = pc.indices_nonzero(pc.equal(col, nothing))
+                    blank = pc.indices_nonzero(pc.equal(col, nothing).combine_chunks())
                 elif len(blank):
-                    blank = blank.filter(pc.equal(col.take(blank), nothing))
+                    blank = blank.filter(pc.equal(col.take(blank), nothing).combine_chunks())
                 if spill is not None and not layout and count and _text_bytes(col) / count >= spill:
                     spilled.add(name)  # decided on the first block
                 if name not in spilled:
-                    parts[name].append(col)
+                    parts[name].extend(col.chunks)
             if blank is not None and len(blank):
                 return False
-            layout.append((offset, len(raw), rows - count, count))
-            offset += len(raw)
-            del parsed, raw
+            layout.append((offset, cut, rows - count, count))
+            offset += cut
+            del parsed
+            buffer[:total - cut] = buffer[cut:total]  # the part line after the block, moved to the start
+            held = total - cut
+    del buffer
     table.header = list(names)
     for name in names:  # one column at a time: a column of several parts is copied once, its parts freed
         got = parts.pop(name)
@@ -527,22 +534,12 @@ def _read_blocks(table: Table, path: Path, limits: Limits, block_bytes: int, spi
 
 def _text_bytes(col: Any) -> int:
     """The bytes of a string array's values (its offsets' span), without reading the values."""
+    if hasattr(col, "chunks"):
+        return sum(_text_bytes(c) for c in col.chunks)
     if not len(col):
         return 0
     offsets = memoryview(col.buffers()[1]).cast("i")
     return offsets[col.offset + len(col)] - offsets[col.offset]
-
-
-def _jemalloc(pa: Any) -> None:
-    """Use jemalloc for Arrow unless ARROW_DEFAULT_MEMORY_POOL chooses: it hands freed memory
-    back sooner than mimalloc, which keeps the peak of a large validation ~100 MB lower; with a
-    1 ms decay (default 1 s), memory freed by one worker thread is not held in its arena while
-    another allocates (~25 MB less at 1 M rows; 0 ms saves ~90 MB but costs ~0.3 s)."""
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL") or pa.default_memory_pool().backend_name == "jemalloc":
-        return
-    with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-        pa.jemalloc_set_decay_ms(1)
 
 
 def _line_past_max_rows(raw: bytes, limits: Limits) -> int | None:

@@ -128,7 +128,7 @@ class Uncited(Check):
 
         table, key, citations, column = unit
         ids = table.array(key)
-        index = v.links_into(ctx, table, key).get((citations.file, column)) if v.distinct(ctx, table, key) else None
+        index = v.link_index(ctx, citations, column, table, key) if v.distinct(ctx, table, key) else None
         # The cited ids: through the foreign-key lookup's rows when it has them (a hash of the few
         # cited ids, not of every citation's column), else the column itself.
         cited = ids.take(pc.unique(index.drop_null())) if index is not None else citations.array(column)

@@ -181,7 +181,7 @@ class ForeignKeys(Check):
             from kuril_data.model import arrow_lit as lit
             from kuril_data.validate.checks import vector as v
 
-            index, rows = v.links_into(ctx, target, fk.reference[0])[table.file, fk.fields[0]], view.rows
+            index, rows = v.link_index(ctx, table, fk.fields[0], target, fk.reference[0]), view.rows
             found = Chunked(len(rows), lambda a, b: index.take(lit.ints(row_list(rows[a:b]))).is_valid().to_pylist())
             return lambda i, value: not found[i]
         known: list[set[tuple[Any, ...]]] = []  # made at the first link looked up
@@ -194,24 +194,23 @@ class ForeignKeys(Check):
         return missing
 
     def find_all(self, ctx: Context, units: list[LinkUnit]) -> list[Rows | None]:
-        """Rows with a link whose value is not in the target column. Links into the same column
-        are looked up together (`vector.links_into`: one hash table per target column, side by side);
-        composite keys are judged in full."""
+        """Rows with a link whose value is not in the target column (`vector.link_index`, links
+        side by side); composite keys are judged in full."""
         from concurrent.futures import ThreadPoolExecutor
 
         import pyarrow.compute as pc
 
         from kuril_data.validate.checks import vector as v
 
-        targets = {(u.target.file, u.fk.reference[0]): u.target for u in units if len(u.fk.fields) == 1}
+        def find(unit: LinkUnit) -> Rows | None:
+            table, fk, target = unit
+            if len(fk.fields) != 1:
+                return None
+            where = v.link_index(ctx, table, fk.fields[0], target, fk.reference[0])
+            return v.rows(pc.and_(v.filled(table.array(fk.fields[0])), pc.is_null(where)))
+
         with ThreadPoolExecutor(threads()) as pool:
-            index = dict(zip(targets, pool.map(lambda t: v.links_into(ctx, targets[t], t[1]), targets), strict=True))
-        found: list[Rows | None] = [None] * len(units)
-        for n, (table, fk, target) in enumerate(units):
-            if len(fk.fields) == 1:
-                where = index[target.file, fk.reference[0]][table.file, fk.fields[0]]
-                found[n] = v.rows(pc.and_(v.filled(table.array(fk.fields[0])), pc.is_null(where)))
-        return found
+            return list(pool.map(find, units))
 
 
 def _key_set(target: Table, reference: tuple[str, ...]) -> set[tuple[Any, ...]]:
@@ -230,10 +229,8 @@ def link_rows(ctx: Context, table: Table, name: str, target: Table, column: str)
     from kuril_data.validate.checks import vector as v
 
     distinct = v.distinct(ctx, target, column)
-    if distinct:
-        shared = v.links_into(ctx, target, column).get((table.file, name))
-        if shared is not None:
-            return shared
+    if distinct:  # the first row holding a value is the last
+        return v.link_index(ctx, table, name, target, column)
     return ctx.memo(("link-rows", table.file, name, target.file, column),
                     lambda: v.last_index(table.array(name), target.array(column), distinct))
 
