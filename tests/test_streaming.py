@@ -42,7 +42,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _bounded(monkeypatch: pytest.MonkeyPatch, block: int = 4096, cell: int = 0) -> None:
     """Force the bounded mode: every package spills its columns of `cell` bytes a cell or more; `block`: block size."""
-    monkeypatch.setattr(validate_module, "SPILL_MIN_BYTES", 0)
+    monkeypatch.setattr(validate_module, "SERIAL_MIN_BYTES", 0)
     monkeypatch.setattr(validate_module, "SPILL_CELL_BYTES", cell)
     monkeypatch.setattr(read, "BLOCK_BYTES", block)
 
@@ -119,6 +119,64 @@ def test_the_bounded_mode_gives_the_report_of_the_held_mode_on_every_fixture(tmp
         spilled += any(t._spilled for t in bounded.tables.values())
         assert bounded.render("json") == held, package.name
     assert spilled > 40
+
+
+def _rereads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[str, ...]]]:
+    """Every (file, columns) the run re-reads whole from a file after the first pass (not the
+    reads of a spilled column at some rows, `Table.take`)."""
+    seen: list[tuple[str, tuple[str, ...]]] = []
+    first_pass = read.Blocks.read
+
+    def again(self: read.Blocks, file: str, names: list[str], rows: object = None) -> object:
+        if rows is None:
+            seen.append((file, tuple(names)))
+        return first_pass(self, file, names, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(read.Blocks, "read", again)
+    return seen
+
+
+def test_spilled_text_is_judged_as_it_is_read(faulty: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At any size the validate path holds no long text: the cells of the spilled columns are judged
+    block by block in the one pass, so no file is read twice for them; same report as held."""
+    held = check(faulty, engine="arrow").render("json")
+    rereads = _rereads(monkeypatch)
+    for block in (4096, read.BLOCK_BYTES):  # many blocks a file; one (files of one block spill too)
+        monkeypatch.setattr(read, "BLOCK_BYTES", block)
+        rereads.clear()
+        bounded = check(faulty, engine="arrow", hold=False)
+        assert bounded.render("json") == held
+        spilled = {(t.file, name) for t in bounded.tables.values() for name in t._spilled}
+        assert ("data/citations.csv", "evidence") in spilled and ("data/quotations.csv", "text") in spilled
+        # What is still re-read whole: LinkBasis's finder reads the link tables' notes.
+        assert set(rereads) <= {("data/event_actors.csv", ("note",)), ("data/document_actors.csv", ("note",))}
+
+
+def test_a_unit_over_the_cap_is_judged_again_by_re_reading(clean: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Judging as read keeps at most --max-problems + 1 problems of a unit; a unit with more is
+    judged again from the file when the run reaches it (past the cap the run still looks for an
+    error among warnings), so the report is always the held mode's."""
+    package = tmp_path / "pkg"
+    shutil.copytree(clean, package)
+    path = package / "data" / "citations.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    # Trailing white space in the evidence (the last column, not quoted) of 40 rows: 40 `whitespace` problems.
+    assert lines[0].rstrip("\n").split(",")[-1] == "evidence"
+    plain = [i for i, line in enumerate(lines) if i and '"' not in line][:40]
+    assert len(plain) == 40
+    for i in plain:
+        lines[i] = lines[i].rstrip("\n") + " \n"
+    path.write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setattr(read, "BLOCK_BYTES", 4096)
+    rereads = _rereads(monkeypatch)
+    for cap, again in ((5, True), (39, False), (100, False), (None, False)):
+        held = check(package, engine="arrow", max_problems=cap)
+        rereads.clear()
+        bounded = check(package, engine="arrow", hold=False, max_problems=cap)
+        assert bounded.render("json") == held.render("json"), cap
+        assert (("data/citations.csv", ("evidence",)) in rereads) == again, cap
+    assert sum(p.code == "whitespace" for p in bounded.report.problems) == 40
 
 
 def test_only_the_validate_path_spills(faulty: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ import re
 import struct
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,10 +197,14 @@ class Table:
             for name in names:
                 if name not in arrays:
                     arrays[name] = self.array(name).slice(first, count)
-            part = Table(self.resource, self.file, list(names), _lines=None, _num_rows=count,
-                         _arrays=arrays, _first_row=first)
-            part.columns = LazyColumns(part)
-            yield part
+            yield self._part(arrays, first, count)
+
+    def _part(self, arrays: dict[str, Any], first: int, count: int) -> Table:
+        """A block of this table: rows `first` to `first + count` of the columns `arrays`."""
+        part = Table(self.resource, self.file, list(arrays), _lines=None, _num_rows=count, _arrays=arrays,
+                     _first_row=first, keep_lists=False)
+        part.columns = LazyColumns(part)
+        return part
 
     def array(self, name: str) -> Any:
         """Column `name` as an Arrow string array ('' for a column the file lacks). A spilled column
@@ -263,7 +267,7 @@ class Table:
 
 def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LIMITS, *,
                arrow: bool = False, block_bytes: int | None = None, spill: int | None = None,
-               keep_lists: bool = True) -> Table:
+               keep_lists: bool = True, visit: Callable[[Table], None] | None = None) -> Table:
     """Read one resource. With `arrow`, a well-formed file is parsed by Arrow block by block (see
     `_read_blocks`); any other file by the Python reader, which locates its problems.
 
@@ -271,6 +275,11 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
     of a file of more than one block are not held but re-read from the file when asked for
     (`Table.blocks`, `Table.take`): what validating a package larger than memory's comfort needs.
     None: every column is held. `keep_lists`: see Table.keep_lists.
+
+    `visit` (with `spill`): called with each block of the spilled columns as it is read (a table of
+    its own: `Table.blocks`), so a check that reads them row by row judges them in the one pass
+    (see `validate.checks.base.judge_as_read`); files of one block spill too. A file that the Arrow
+    reader gives up on part way is read whole by the Python reader: nothing is spilled then.
     """
     table = Table(resource, resource.path, keep_lists=keep_lists)
     path = package.file(resource)
@@ -282,9 +291,9 @@ def read_table(package: Package, resource: Resource, limits: Limits = DEFAULT_LI
         return _fail(table, Problem(table.file, None, None, "file-too-large",
                                     f"file is {size} bytes; the limit is {limits.max_file_bytes}"))
     block_bytes = block_bytes or BLOCK_BYTES
-    if size <= block_bytes:
+    if size <= block_bytes and visit is None:
         spill = None  # a file of one block: held, what re-reading it would hold anyway
-    if arrow and size and _read_blocks(table, path, limits, block_bytes, spill):
+    if arrow and size and _read_blocks(table, path, limits, block_bytes, spill, visit):
         return table
     # Could hold too many rows: count them streaming, before reading the file. Rows are at most
     # lines, so a file with fewer line ends than the limit allows is cleared by C-speed counting
@@ -429,7 +438,8 @@ def _gate(width: int) -> str:
     return r"\A(?:" + row + r"\n)*(?:" + row + r")?\z"
 
 
-def _read_blocks(table: Table, path: Path, limits: Limits, block_bytes: int, spill: int | None) -> bool:
+def _read_blocks(table: Table, path: Path, limits: Limits, block_bytes: int, spill: int | None,
+                 visit: Callable[[Table], None] | None = None) -> bool:
     """Read a strictly well-formed file with Arrow, `block_bytes` at a time; False (nothing done)
     otherwise, and the Python reader locates the problem.
 
@@ -438,7 +448,8 @@ def _read_blocks(table: Table, path: Path, limits: Limits, block_bytes: int, spi
     decoder), every line of every block as many RFC 4180 cells as the header (`_gate`), within the
     limits and with no blank row. Row i is then line i + 2, and a block cut after a line end is cut
     between rows. Only one block's bytes are held at a time; each column is built from its blocks'
-    parts once (one part: no copy). With `spill`, the long-text columns are not kept (`Blocks`).
+    parts once (one part: no copy). With `spill`, the long-text columns are not kept (`Blocks`);
+    `visit` sees each block of them (see `read_table`).
     """
     names = table.resource.schema.names
     width = len(names)
@@ -512,6 +523,9 @@ def _read_blocks(table: Table, path: Path, limits: Limits, block_bytes: int, spi
                     parts[name].extend(col.chunks)
             if blank is not None and len(blank):
                 return False
+            if spilled and visit is not None:
+                visit(table._part({name: parsed.column(name) for name in names if name in spilled},
+                                  rows - count, count))
             layout.append((offset, cut, rows - count, count))
             offset += cut
             del parsed

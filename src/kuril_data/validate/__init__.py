@@ -6,7 +6,7 @@ comes through `check`; `validate` is its public face returning only the Report. 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,21 +16,23 @@ from kuril_data.io.sources import coverage
 from kuril_data.io.versions import Kind, Spec, Version, open_version
 from kuril_data.model.package import Package, Resource, read_package
 from kuril_data.report import Problem, Report, escape_controls, json_text
-from kuril_data.validate.checks import Context, Engine, run
+from kuril_data.validate.checks import REGISTRY, Context, Engine, run
+from kuril_data.validate.checks.base import judge_as_read
 
-__all__ = ["ARROW_MIN_BYTES", "SPILL_CELL_BYTES", "SPILL_MIN_BYTES", "Checked", "Refused", "check", "data_bytes",
+__all__ = ["ARROW_MIN_BYTES", "SERIAL_MIN_BYTES", "SPILL_CELL_BYTES", "Checked", "Refused", "check", "data_bytes",
            "gather", "read_tables", "validate"]
 
 # From this many bytes of data on, tables are read with Arrow and the checks' finders narrow the
 # rows to judge (checks/); below it judging every row is faster, as it need not import pyarrow (~0.4 s).
 ARROW_MIN_BYTES = 4_000_000
-# A run that need not keep its tables (`check(..., hold=False)`: validate) on more than this many
-# bytes of data does not hold the columns whose cells average SPILL_CELL_BYTES or more (free text:
-# evidence, quotation texts, accounts, summaries, notes): they are re-read from the files, block
-# by block, by the checks that read them (see io.read.Table.blocks). Measured: at 1 M rows (160 MB)
-# spilling costs ~10 % more CPU and lowers no peak (the key checks' working sets are larger); at
-# 10 M rows (1.6 GB) holding those columns costs ~1 GB more.
-SPILL_MIN_BYTES = 400_000_000
+# A run that need not keep its tables (`check(..., hold=False)`: validate) with the Arrow engine
+# does not hold the columns whose cells average SPILL_CELL_BYTES or more (free text: evidence,
+# quotation texts, accounts, summaries, notes): the checks that read them row by row judge each
+# block as the file is read (`checks.base.judge_as_read`: Cells), and any other reader re-reads
+# them from the file (io.read.Table.blocks): at 1 M rows (160 MB) ~100 MB less, no slower. On more
+# than SERIAL_MIN_BYTES of data the checks also run one at a time (two side by side hold both
+# working sets: ~250 MB more at 10 M rows).
+SERIAL_MIN_BYTES = 400_000_000
 SPILL_CELL_BYTES = 40
 READ_THREADS = 2  # tables read side by side: more gains nothing on the parser, and holds more blocks at once
 
@@ -96,11 +98,11 @@ def check(spec: Spec = ".", *, sources: Spec | None = None, limits: Limits = DEF
     is then marked incomplete (`Report.complete`), its verdict still exact. Writers need every
     problem and leave it None.
 
-    With `hold=False` the caller needs only the report (validate): a package of more than
-    SPILL_MIN_BYTES of data is then validated in bounded memory (its long-text columns are re-read
-    from the files when a check reads them; a file that changes meanwhile raises FileChanged, exit 2),
-    the lists of values the checks ask a table for are made per request, not kept, and the returned
-    tables are not for reading.
+    With `hold=False` the caller needs only the report (validate): with the Arrow engine the package
+    is then validated in bounded memory (its long-text columns are judged by the row-local checks as
+    they are read, and re-read from the files by any other check that reads them; a file that
+    changes meanwhile raises FileChanged, exit 2), the lists of values the checks ask a table for
+    are made per request, not kept, and the returned tables are not for reading.
 
     With `rules=False` the version is only read (descriptor, schemas, every table, with the same
     limits) and the report holds what reading found: what `diff` compares, valid or not. With
@@ -131,14 +133,15 @@ def _check(version: Version, sources: Path | None, limits: Limits, engine: Engin
     size = data_bytes(package)
     if engine is None:
         engine = "arrow" if size >= ARROW_MIN_BYTES else "python"
-    spill = SPILL_CELL_BYTES if not hold and rules and engine == "arrow" and size > SPILL_MIN_BYTES else None
-    tables, read_problems = read_tables(package, limits, arrow=engine == "arrow", spill=spill, keep_lists=hold)
+    bounded = not hold and rules and engine == "arrow"
+    visit, judged = judge_as_read(REGISTRY, package, sources, max_problems) if bounded else (None, {})
+    tables, read_problems = read_tables(package, limits, arrow=engine == "arrow",
+                                        spill=SPILL_CELL_BYTES if bounded else None, keep_lists=hold, visit=visit)
     problems += read_problems
     if not rules:
         return Checked(version.label, version.kind, package, tables, Report.of(problems), version.stamp)
-    ctx = Context(package, tables, sources)
-    # Bounded: one check at a time (two side by side hold both working sets: ~250 MB more at 10 M rows).
-    workers = 1 if spill is not None else None
+    ctx = Context(package, tables, sources, judged=judged)
+    workers = 1 if bounded and size > SERIAL_MIN_BYTES else None
     complete = True
     if max_problems is None:
         problems.extend(run(ctx, engine, workers=workers))
@@ -153,14 +156,15 @@ def _check(version: Version, sources: Path | None, limits: Limits, engine: Engin
 
 
 def read_tables(package: Package, limits: Limits = DEFAULT_LIMITS, *, arrow: bool = False,
-                spill: int | None = None, block_bytes: int | None = None, keep_lists: bool = True
-                ) -> tuple[dict[str, Table], list[Problem]]:
+                spill: int | None = None, block_bytes: int | None = None, keep_lists: bool = True,
+                visit: Callable[[Table], None] | None = None) -> tuple[dict[str, Table], list[Problem]]:
     """Read every resource once; return the readable tables and the problems found reading, in the
     order of the resources. With `arrow`, two tables are read side by side (Arrow's parser and
-    regex release the GIL), the largest first. `spill`, `block_bytes`, `keep_lists`: see `read_table`."""
+    regex release the GIL), the largest first. `spill`, `block_bytes`, `keep_lists`, `visit`: see
+    `read_table` (`visit` is called from the reading threads)."""
     def read(resource: Resource) -> Table:
         return read_table(package, resource, limits, arrow=arrow, spill=spill, block_bytes=block_bytes,
-                          keep_lists=keep_lists)
+                          keep_lists=keep_lists, visit=visit)
 
     resources = list(package.resources)
     if arrow and len(resources) > 1:

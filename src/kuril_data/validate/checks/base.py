@@ -7,12 +7,15 @@ names the candidate rows of a unit: it may keep rows that turn out fine, never l
 judgement would report (or that a reported row's message depends on). The per-row engine judges
 every row; the Arrow engine judges only the candidates. Same judgement, same problems.
 
-Bounded memory (`check(hold=False)` on more than SPILL_MIN_BYTES, see kuril_data.validate): the
-long-text columns (cells of 40 bytes or more on average: evidence, quotation texts, accounts,
-summaries, descriptions, titles, notes) are not held but re-read from the files (io.read.Table).
-- Streamed, one block held at a time (`streamed`): the row-local checks, whose finder and
-  judgement read one row at a time: Cells (every column) and Verbatim (its text fields, source
-  and locator). A block is a table of its own; the problems come in row order, as whole.
+Bounded memory (`check(hold=False)` with the Arrow engine, see kuril_data.validate): the long-text
+columns (cells of 40 bytes or more on average: evidence, quotation texts, accounts, summaries,
+descriptions, titles, notes) are not held.
+- Judged as read (`judge_as_read`, `Check.block_units`): Cells, whose finder and judgement read
+  one row at a time and nothing but the block, judges each block of them while the file is read;
+  `streamed` then gives those problems. A block is a table of its own; problems in row order.
+- Streamed by re-reading, one block held at a time (`streamed`): Verbatim (its text fields, source
+  and locator: it needs the sources table, not read yet), and a Cells unit with more problems than
+  the run's cap.
 - Spilled columns at some rows (`Table.take`: one pass over the file, only those rows' values
   kept): DateCitation, LinkBasis, RepeatedAccount and RoleDates read citations.evidence (and
   RepeatedAccount source_id and locator) at the rows their citations name.
@@ -56,12 +59,18 @@ class Message:
         return Problem(table.file, line, field, self.code, self.template.format(**values), self.severity)
 
 
+# The problems of the streamed units judged as their file was read (`judge_as_read`), by (check,
+# file, columns read), in row order; None where there were more than the cap (judged again, re-read).
+Judged = dict[tuple[str, str, tuple[str, ...]], "list[Problem] | None"]
+
+
 @dataclass
 class Context:
     package: Package
     tables: dict[str, Table]  # readable tables, by resource name
     sources_dir: Path | None = None
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+    judged: Judged = field(default_factory=dict, repr=False)
 
     _locks: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -196,6 +205,12 @@ class Check:
     # A finder: the candidate rows of one unit, as sorted row indices (Rows). None: this check has none.
     find: Callable[[Context, Any], Rows] | None = None
 
+    def block_units(self, part: Table) -> Iterable[tuple[Any, Sequence[str]]]:
+        """For a row-local check that `streamed`s spilled columns and needs nothing but the block to
+        judge them: its units in `part` (a block holding only spilled columns) and the columns each
+        reads, judged as the file is read (`judge_as_read`). None by default."""
+        return ()
+
     def find_all(self, ctx: Context, units: list[Any]) -> list[Rows | None]:
         """The candidates of every unit; the finders run side by side (Arrow kernels release the GIL)."""
         if self.find is None:
@@ -217,12 +232,47 @@ def streamed(check: Check, ctx: Context, unit: Any, names: Sequence[str], rows: 
     texts, are shared), so only one block's values are held. Same problems, in row order.
     `rows`: STREAMED (find the candidates of each block) or None (judge every row)."""
     file = unit.table.file
+    judged = ctx.judged.get((check.name, file, tuple(names)))
+    if judged is not None:  # judged as the file was read: the same problems, no second pass
+        yield from judged
+        return
     shared = {key: value for key, value in ctx._memo.items() if file not in key}
     for part in unit.table.blocks(*names):
         sub, local = Context(ctx.package, ctx.tables, ctx.sources_dir, dict(shared)), unit._replace(table=part)
         found = check.find(sub, local) if rows is STREAMED and check.find is not None else None
         if found is None or len(found):
             yield from check.judge(sub, local, View(part, found))
+
+
+def judge_as_read(checks: Iterable[Check], package: Package, sources_dir: Path | None, cap: int | None
+                  ) -> tuple[Callable[[Table], None], Judged]:
+    """A reader's `visit` (io.read.read_table) and what it finds: each block of spilled columns is
+    judged by the checks that have `block_units`, as `streamed` would judge it (the block a table
+    and a context of its own), and the problems are kept by unit in row order, for `streamed` to
+    give: a spilled column is read once. A unit with more than `cap` + 1 problems keeps None
+    instead, and is judged again by re-reading when the run reaches it: a run stopped at
+    --max-problems holds at most that many of each unit (past the cap a run still looks for an
+    error among warnings, so a unit is never given short)."""
+    from itertools import islice
+
+    streaming = [c for c in checks if type(c).block_units is not Check.block_units]
+    judged: Judged = {}
+
+    def visit(part: Table) -> None:
+        ctx = Context(package, {}, sources_dir)
+        for check in streaming:
+            for unit, names in check.block_units(part):
+                key = (check.name, part.file, tuple(names))
+                kept = judged.setdefault(key, [])
+                if kept is None:
+                    continue
+                found = check.find(ctx, unit) if check.find is not None else None
+                if found is None or len(found):
+                    problems = check.judge(ctx, unit, View(part, found))
+                    kept.extend(problems if cap is None else islice(problems, cap + 2 - len(kept)))
+                if cap is not None and len(kept) > cap + 1:  # some left out: never given short
+                    judged[key] = None
+    return visit, judged
 
 
 def threads() -> int:

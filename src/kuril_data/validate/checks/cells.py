@@ -54,6 +54,10 @@ class Cells(Check):
                 if field.name in table.columns:
                     yield FieldUnit(table, field)
 
+    def block_units(self, part: Table) -> Iterable[tuple[FieldUnit, list[str]]]:
+        for name in part.header:
+            yield FieldUnit(part, part.resource.schema.field(name)), [name]
+
     def judge(self, ctx: Context, unit: FieldUnit, view: View) -> Iterator[Problem]:
         table, field = unit
         if table.spilled(field.name) and (view.rows is None or view.rows is STREAMED):
