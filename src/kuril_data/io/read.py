@@ -372,7 +372,7 @@ def _parse_arrow(table: Table, raw: bytes, limits: Limits) -> bool:
     from kuril_data.model.arrow_lit import lit
 
     nothing = lit("")  # literals and arrays are built without pa.scalar / pa.array (see arrow_lit)
-    memory.tune()
+    memory.tune(pa)
     data = pa.py_buffer(raw)
     row = f"{_CELL}(?:,{_CELL}){{{width - 1}}}"
     # The body as one binary value (no copy). RE2 reads it as UTF-8; an invalid byte matches a
@@ -462,7 +462,7 @@ def _read_blocks(table: Table, path: Path, limits: Limits, block_bytes: int, spi
     from kuril_data.model.arrow_lit import lit, strings
 
     nothing = lit("")  # literals and arrays are built without pa.scalar / pa.array (see arrow_lit)
-    memory.tune()
+    memory.tune(pa)
     gate = _gate(width)
     head = ",".join(names).encode("utf-8")
     stat = path.stat()
