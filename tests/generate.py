@@ -544,15 +544,17 @@ def inject_faults(b: Build) -> None:
     put("places", row, "part_of", get("places", row, "place_id"))
     expect("cycle", "places", row)
     first = pick("actors", lambda r: r is not actors[-1])
-    second = pick("actors", lambda r: actors.index(r) > actors.index(first))
+    at = {id(r): i for i, r in enumerate(actors)}  # positions: list.index per row made this quadratic
+    second = pick("actors", lambda r: at[id(r)] > at[id(first)])
     put("actors", first, "member_of", get("actors", second, "actor_id"))
     put("actors", second, "member_of", get("actors", first, "actor_id"))
     expect("cycle", "actors", first)  # a loop is reported once, on its first row
     b.used.add(id(second))
     quotes = b.rows["quotations"]
-    row = pick("quotations", lambda r: quotes.index(r) % 3 == 1 and quotes.index(r) > 3
-               and id(quotes[quotes.index(r) - 3]) not in b.used)
-    put("quotations", row, "translation_of", get("quotations", quotes[quotes.index(row) - 3], "quotation_id"))
+    at = {id(r): i for i, r in enumerate(quotes)}
+    row = pick("quotations", lambda r: at[id(r)] % 3 == 1 and at[id(r)] > 3
+               and id(quotes[at[id(r)] - 3]) not in b.used)
+    put("quotations", row, "translation_of", get("quotations", quotes[at[id(row)] - 3], "quotation_id"))
     expect("translation-language", "quotations", row)  # a pl quotation translating another pl one
     row = pick("document_actors")
     other = next(r for r in b.rows["citations"] if get("citations", r, "place_id"))
