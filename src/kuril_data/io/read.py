@@ -197,7 +197,7 @@ class Table:
             for name in names:
                 if name not in arrays:
                     arrays[name] = self.array(name).slice(first, count)
-            yield self._part(arrays, first, count)
+            yield self._part({name: arrays[name] for name in names}, first, count)
 
     def _part(self, arrays: dict[str, Any], first: int, count: int) -> Table:
         """A block of this table: rows `first` to `first + count` of the columns `arrays`."""

@@ -129,8 +129,8 @@ class Uncited(Check):
         table, key, citations, column = unit
         ids = table.array(key)
         index = v.link_index(ctx, citations, column, table, key) if v.distinct(ctx, table, key) else None
-        # The cited ids: through the foreign-key lookup's rows when it has them (a hash of the few
-        # cited ids, not of every citation's column), else the column itself.
+        # The cited ids: through the citations' row lookup when the ids all differ (a hash of the
+        # few cited ids, not of every citation's column), else the column itself.
         cited = ids.take(pc.unique(index.drop_null())) if index is not None else citations.array(column)
         return v.rows(pc.and_(v.filled(ids), pc.invert(pc.is_in(ids, value_set=cited))))
 

@@ -59,7 +59,7 @@ def last_index(values: Any, keys: Any, is_distinct: bool | None = None) -> Any:
     """For each value, the index of its LAST occurrence in keys (null if absent): what
     `dict(zip(keys, ...))[value]` finds in the judgements."""
     n = len(keys)
-    if is_distinct if is_distinct is not None else pc.count_distinct(keys).as_py() == n:
+    if is_distinct if is_distinct is not None else all_differ(keys):
         return pc.index_in(values, value_set=keys)
     backwards = keys.take(lit.ints(range(n - 1, -1, -1)))
     return pc.subtract(lit.lit(n - 1), pc.index_in(values, value_set=backwards).cast(pa.int64()))
@@ -374,8 +374,7 @@ def _links_into(ctx: Context, target: Table, column: str) -> dict[tuple[str, str
              if fk.resource == target.resource.name and fk.reference == (column,) and fk.fields[0] in table.columns}
     if not links:
         return {}
-    parts = [c for a in links.values() for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
-    index = pc.index_in(pa.chunked_array(parts, pa.string()), value_set=target.array(column))
+    index = pc.index_in(pa.chunked_array(list(links.values()), pa.string()), value_set=target.array(column))
     index = index.combine_chunks() if index.num_chunks > 1 else index.chunk(0)
     found, offset = {}, 0
     for link, array in links.items():
